@@ -1,0 +1,129 @@
+package evaluate
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/kubegate/kubegate/report"
+)
+
+// Rule is one policy's metadata, read from the METADATA block of its module:
+// the single source for `kubegate rules`, every output format and the
+// README's rule table.
+type Rule struct {
+	ID        string          `json:"id"`
+	Severity  report.Severity `json:"severity"`
+	Title     string          `json:"title"`
+	Rationale string          `json:"rationale"`
+	Fix       string          `json:"fix"`
+	Docs      string          `json:"docs,omitempty"`
+	// Level is the Pod Security level a pss.* check belongs to; its
+	// severity then follows the --pss-* modes rather than Severity.
+	Level Level `json:"level,omitempty"`
+	// Package is the Rego package, e.g. kubegate.rules.pss.privileged.
+	Package string `json:"package"`
+	// File is the module's path in the policy file system.
+	File string `json:"file"`
+}
+
+// rulePackagePrefix is where every rule's package lives.
+const rulePackagePrefix = "data.kubegate.rules."
+
+// parseModules reads every .rego module of fsys except tests.
+func parseModules(fsys fs.FS) (map[string]*ast.Module, error) {
+	mods := map[string]*ast.Module{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".rego" || strings.HasSuffix(p, "_test.rego") {
+			return err
+		}
+		src, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		m, err := ast.ParseModuleWithOpts(p, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			return err
+		}
+		mods[p] = m
+		return nil
+	})
+	return mods, err
+}
+
+// rulesOf reads the metadata of every rule module (a module whose package is
+// under kubegate.rules), checking that each is complete and ids are unique.
+func rulesOf(mods map[string]*ast.Module) ([]Rule, error) {
+	var rules []Rule
+	var errs []string
+	seen := map[string]string{}
+	for file, m := range mods {
+		pkg := m.Package.Path.String()
+		if !strings.HasPrefix(pkg, rulePackagePrefix) {
+			continue
+		}
+		r, err := ruleOf(file, m)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		if other, dup := seen[r.ID]; dup {
+			errs = append(errs, fmt.Sprintf("%s: rule id %s is also used by %s", file, r.ID, other))
+			continue
+		}
+		seen[r.ID] = file
+		rules = append(rules, r)
+	}
+	if len(errs) > 0 {
+		slices.Sort(errs)
+		return nil, fmt.Errorf("invalid rule metadata:\n  %s", strings.Join(errs, "\n  "))
+	}
+	slices.SortFunc(rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
+	return rules, nil
+}
+
+func ruleOf(file string, m *ast.Module) (Rule, error) {
+	r := Rule{File: file, Package: strings.TrimPrefix(m.Package.Path.String(), "data.")}
+	var a *ast.Annotations
+	for _, x := range m.Annotations {
+		if x.Scope == "package" {
+			a = x
+		}
+	}
+	if a == nil {
+		return r, fmt.Errorf("%s: no package-scoped METADATA block", file)
+	}
+	str := func(k string) string { s, _ := a.Custom[k].(string); return strings.TrimSpace(s) }
+	r.ID, r.Fix, r.Title, r.Rationale = str("id"), str("fix"), strings.TrimSpace(a.Title), strings.TrimSpace(a.Description)
+	if len(a.RelatedResources) > 0 && a.RelatedResources[0].Ref.String() != "" {
+		r.Docs = a.RelatedResources[0].Ref.String()
+	}
+	var missing []string
+	for k, v := range map[string]string{"custom.id": r.ID, "custom.fix": r.Fix, "title": r.Title, "description": r.Rationale} {
+		if v == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return r, fmt.Errorf("%s: METADATA lacks %s", file, strings.Join(missing, ", "))
+	}
+	sev, err := report.ParseSeverity(str("severity"), false)
+	if err != nil {
+		return r, fmt.Errorf("%s: custom.severity: %v", file, err)
+	}
+	r.Severity = sev
+	if lv := str("level"); lv != "" {
+		if r.Level, err = ParseLevel(lv); err != nil || r.Level == Privileged {
+			return r, fmt.Errorf("%s: custom.level must be baseline or restricted, not %q", file, lv)
+		}
+	}
+	if strings.HasPrefix(r.ID, "pss.") != (r.Level != Privileged) {
+		return r, fmt.Errorf("%s: pss.* rules and only they carry custom.level", file)
+	}
+	return r, nil
+}

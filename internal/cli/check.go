@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kubegate/kubegate/evaluate"
+	"github.com/kubegate/kubegate/load"
+	"github.com/kubegate/kubegate/report"
+)
+
+// checkOptions are the check command's flags, validated.
+type checkOptions struct {
+	outputs     []output
+	pss         evaluate.PSSModes
+	failOn      report.Severity
+	offline     bool
+	allowRemote bool
+	paths       []string
+}
+
+// output is one -o FORMAT[=FILE].
+type output struct {
+	format string
+	write  report.WriteFunc
+	file   string // "" is standard output
+}
+
+// notYet are contract flags that a later release implements: setting one is
+// an error, never silently ignored.
+var notYet = []string{"verify-key", "verify-identity", "verify-issuer", "sbom-dir", "insecure-ignore-tlog", "cache-dir"}
+
+func parseCheck(args []string, env Env) (*checkOptions, error) {
+	fs := pflag.NewFlagSet("kubegate check", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable; FORMAT is text, json or github (default github under GitHub Actions, else text)")
+	enforce := fs.String("pss-enforce", "baseline:latest", "Pod Security `LEVEL[:VERSION]` whose violations are errors")
+	warn := fs.String("pss-warn", "restricted:latest", "Pod Security `LEVEL[:VERSION]` whose violations are warnings")
+	audit := fs.String("pss-audit", "privileged", "Pod Security `LEVEL[:VERSION]` whose violations are notices")
+	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never")
+	offline := fs.Bool("offline", false, "never contact a registry")
+	allowRemote := fs.Bool("allow-remote", false, "let kustomizations use remote bases and resources")
+	fs.StringArray("verify-key", nil, "cosign public key `FILE` (not yet supported)")
+	fs.String("verify-identity", "", "keyless signer identity `REGEXP` (not yet supported)")
+	fs.String("verify-issuer", "", "keyless OIDC issuer `REGEXP` (not yet supported)")
+	fs.String("sbom-dir", "", "write SBOMs to `DIR` (not yet supported)")
+	fs.Bool("insecure-ignore-tlog", false, "verify without a transparency log (not yet supported)")
+	fs.String("cache-dir", "", "cache `DIR` (not yet supported)")
+	help := fs.BoolP("help", "h", false, "show this help")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if *help {
+		fmt.Fprintf(env.Stdout, "Usage: kubegate check [flags] [PATH...]\n\nPATH is a file, a directory, a kustomization directory or - for standard input (default .).\n\nFlags:\n%s", fs.FlagUsages())
+		return nil, errHelp
+	}
+	for _, name := range notYet {
+		if fs.Changed(name) {
+			return nil, fmt.Errorf("--%s is not yet supported", name)
+		}
+	}
+	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args()}
+	if len(o.paths) == 0 {
+		o.paths = []string{"."}
+	}
+	var err error
+	for _, m := range []struct {
+		flag, value string
+		dst         *evaluate.LevelVersion
+	}{{"pss-enforce", *enforce, &o.pss.Enforce}, {"pss-warn", *warn, &o.pss.Warn}, {"pss-audit", *audit, &o.pss.Audit}} {
+		if *m.dst, err = evaluate.ParseLevelVersion(m.value); err != nil {
+			return nil, fmt.Errorf("--%s: %v", m.flag, err)
+		}
+	}
+	if o.failOn, err = report.ParseSeverity(*failOn, true); err != nil {
+		return nil, fmt.Errorf("--fail-on: %v", err)
+	}
+	if len(*outputs) == 0 {
+		def := "text"
+		if env.getenv("GITHUB_ACTIONS") == "true" {
+			def = "github"
+		}
+		*outputs = []string{def}
+	}
+	for _, spec := range *outputs {
+		format, file, _ := strings.Cut(spec, "=")
+		w, err := report.Lookup(format)
+		if err != nil {
+			return nil, fmt.Errorf("-o %s: %v", spec, err)
+		}
+		o.outputs = append(o.outputs, output{format: format, write: w, file: file})
+	}
+	return o, nil
+}
+
+var errHelp = errors.New("help requested")
+
+func runCheck(args []string, env Env) int {
+	o, err := parseCheck(args, env)
+	if errors.Is(err, errHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		return errorf(env, "check: %v (see kubegate check --help)", err)
+	}
+	engine, err := evaluate.New(evaluate.Options{PSS: o.pss})
+	if err != nil {
+		return errorf(env, "%v", err)
+	}
+	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote})
+	rep := &report.Report{
+		Tool:   report.Tool{Name: "kubegate", Version: Version},
+		Errors: loaded.Errors,
+	}
+	rep.Summary.Resources = len(loaded.Resources)
+	rep.Summary.Images = len(load.Images(loaded.Resources))
+	if len(loaded.Resources) == 0 {
+		rep.Errors = append(rep.Errors, report.InputError{Message: fmt.Sprintf("no Kubernetes resources found in %s: nothing was evaluated", strings.Join(o.paths, ", "))})
+	}
+	res, err := engine.Evaluate(context.Background(), loaded.Resources)
+	if err != nil {
+		rep.Errors = append(rep.Errors, report.InputError{Message: err.Error()})
+	}
+	if res != nil {
+		rep.Findings = res.Findings
+		rep.Errors = append(rep.Errors, res.Errors...)
+	}
+	rep.Normalize()
+	code := ExitOK
+	if o.failOn != report.SeverityNone && rep.Worst() >= o.failOn {
+		code = ExitFindings
+	}
+	if len(rep.Errors) > 0 {
+		code = ExitError
+	}
+	for _, out := range o.outputs {
+		if err := writeOutput(out, rep, env); err != nil {
+			fmt.Fprintf(env.Stderr, "kubegate: writing %s output: %v\n", out.format, err)
+			code = ExitError
+		}
+	}
+	return code
+}
+
+func writeOutput(out output, rep *report.Report, env Env) error {
+	if out.file == "" || out.file == "-" {
+		return out.write(env.Stdout, rep, report.Options{Color: out.format == "text" && env.isTerminal(env.Stdout)})
+	}
+	path := out.file
+	if !filepath.IsAbs(path) && env.WorkDir != "" {
+		path = filepath.Join(env.WorkDir, path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := out.write(f, rep, report.Options{}); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,85 @@
+// Package cli is kubegate's command line: it turns arguments into options
+// for the loader, the engine and the reporters, runs them, and returns the
+// exit code. Nothing here calls os.Exit.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// Exit codes, as the contract defines them.
+const (
+	ExitOK       = 0 // no finding at or above --fail-on
+	ExitFindings = 1 // some finding at or above --fail-on
+	ExitError    = 2 // input or configuration could not be evaluated
+)
+
+// Version is kubegate's version, set at release with -ldflags.
+var Version = "0.1.0"
+
+// Env is the process's world as the command sees it.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// WorkDir is where relative paths start; empty means the process's.
+	WorkDir string
+}
+
+func (e Env) getenv(k string) string {
+	if e.Getenv == nil {
+		return ""
+	}
+	return e.Getenv(k)
+}
+
+// isTerminal reports whether w is a terminal that should get colour.
+func (e Env) isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
+}
+
+const usage = `kubegate: a policy gate for Kubernetes changes
+
+Usage:
+  kubegate check [flags] [PATH...]   render manifests, evaluate policies, report findings
+  kubegate rules [-o text|json|markdown]
+                                     list every rule with its severity, rationale and fix
+  kubegate version                   print the version
+
+Run 'kubegate check --help' for the check flags.
+`
+
+// Main runs kubegate with args (without the program name) and returns the
+// exit code.
+func Main(args []string, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return ExitError
+	}
+	switch args[0] {
+	case "check":
+		return runCheck(args[1:], env)
+	case "rules":
+		return runRules(args[1:], env)
+	case "version", "--version":
+		fmt.Fprintf(env.Stdout, "kubegate %s\n", Version)
+		return ExitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "kubegate: unknown command %q\n\n%s", args[0], usage)
+	return ExitError
+}
+
+func errorf(env Env, format string, args ...any) int {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(env.Stderr, "kubegate: %s\n", strings.TrimSuffix(msg, "\n"))
+	return ExitError
+}

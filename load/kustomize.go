@@ -1,0 +1,280 @@
+package load
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/kubegate/kubegate/report"
+)
+
+// kustomize's bookkeeping annotations, stripped before policies see a
+// resource.
+const (
+	originAnnotation          = "config.kubernetes.io/origin"
+	transformationsAnnotation = "alpha.config.kubernetes.io/transformations"
+)
+
+// kust is one parsed kustomization (or component) file: what it includes
+// and the positions of everything in it.
+type kust struct {
+	dir, file, display string
+	data               []byte
+	root               *yaml.Node
+	resourceFiles      map[string]bool // absolute paths of resource files
+	bases              []*kust         // resources that are directories
+	components         []*kust
+}
+
+// inputError is an error with a file and line, reported as such.
+type inputError = report.InputError
+
+// kustTree parses the kustomization in dir and everything it includes.
+// Remote bases are refused unless allowed; cycles are reported.
+func (l *loader) kustTree(dir, root string, stack []string) (*kust, error) {
+	file := kustomizationFile(dir)
+	if file == "" {
+		return nil, fmt.Errorf("%s: not a kustomization directory (no kustomization.yaml)", l.display(dir))
+	}
+	for _, s := range stack {
+		if s == dir {
+			return nil, inputError{File: l.display(file), Message: "kustomization cycle: it includes itself through " + strings.Join(displayAll(l, stack), " -> ")}
+		}
+	}
+	data, err := l.readFile(file, root)
+	if err != nil {
+		return nil, inputError{File: l.display(file), Message: err.Error()}
+	}
+	k := &kust{dir: dir, file: file, display: l.display(file), data: data, resourceFiles: map[string]bool{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		e := yamlError(err, 0)
+		return nil, inputError{File: k.display, Line: e.line, Message: e.msg}
+	}
+	k.root = deref(&doc)
+	if k.root == nil {
+		k.root = &yaml.Node{Kind: yaml.MappingNode}
+	}
+	stack = append(stack, dir)
+	for _, field := range []string{"resources", "bases", "components"} {
+		_, seq := mapValue(k.root, field)
+		if seq == nil {
+			continue
+		}
+		for _, e := range seq.Content {
+			ref := e.Value
+			if isRemote(ref) && !fileExists(filepath.Join(dir, ref)) {
+				if !l.opts.AllowRemote {
+					return nil, inputError{File: k.display, Line: e.Line, Message: fmt.Sprintf("remote %s %q refused: kubegate renders only local files unless --allow-remote is given", strings.TrimSuffix(field, "s"), ref)}
+				}
+				continue
+			}
+			p := filepath.Join(dir, ref)
+			fi, err := os.Stat(p)
+			if err != nil {
+				return nil, inputError{File: k.display, Line: e.Line, Message: fmt.Sprintf("%s entry %q: %v", field, ref, unwrapPathError(err))}
+			}
+			if !fi.IsDir() {
+				k.resourceFiles[p] = true
+				continue
+			}
+			sub, err := l.kustTree(p, root, stack)
+			if err != nil {
+				return nil, err
+			}
+			if field == "components" {
+				k.components = append(k.components, sub)
+			} else {
+				k.bases = append(k.bases, sub)
+			}
+		}
+	}
+	return k, nil
+}
+
+func displayAll(l *loader, ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = l.display(p)
+	}
+	return out
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+var remoteRE = regexp.MustCompile(`^(?:[a-z][a-z0-9+.-]*://|git@|git::|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|\.git(?:$|//|\?)`)
+
+// isRemote reports whether a kustomization entry names a remote base or
+// resource (a URL or a git repository spec) rather than a local path.
+func isRemote(ref string) bool { return remoteRE.MatchString(ref) }
+
+// kustomizationDeps lists the directories of the kustomization in dir and of
+// every kustomization and component it includes.
+func (l *loader) kustomizationDeps(dir, root string) []string {
+	k, err := l.kustTree(dir, root, nil)
+	if err != nil {
+		return nil // reported when it is rendered
+	}
+	var out []string
+	var visit func(*kust)
+	visit = func(k *kust) {
+		out = append(out, k.dir)
+		for _, b := range k.bases {
+			visit(b)
+		}
+		for _, c := range k.components {
+			visit(c)
+		}
+	}
+	visit(k)
+	return out
+}
+
+// renderKustomization builds the kustomization in dir with kustomize
+// (krusty, load restrictions on, plugins off) and gives every resource the
+// layers that shaped it.
+func (l *loader) renderKustomization(dir, root string) []*Resource {
+	tree, err := l.kustTree(dir, root, nil)
+	if err != nil {
+		var ie inputError
+		if errors.As(err, &ie) {
+			l.errorf(ie.File, ie.Line, "%s", ie.Message)
+		} else {
+			l.errorf(l.display(dir), 0, "%v", err)
+		}
+		return nil
+	}
+	fsys := &guardedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, top: tree.file, allowRemote: l.opts.AllowRemote}
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, dir)
+	if err != nil {
+		l.errorf(tree.display, 0, "kustomize build failed: %v", err)
+		return nil
+	}
+	files := map[string][]document{}
+	var out []*Resource
+	for _, res := range m.Resources() {
+		origin, _ := res.GetOrigin()
+		obj, err := res.Map()
+		if err != nil {
+			l.errorf(tree.display, 0, "kustomize produced an unreadable resource %s: %v", res.CurId(), err)
+			continue
+		}
+		stripBookkeeping(obj)
+		r := &Resource{Object: obj}
+		r.Source = l.sourceOf(tree, r, origin, root, files)
+		out = append(out, r)
+	}
+	return out
+}
+
+// stripBookkeeping removes kustomize's own annotations from a rendered
+// object.
+func stripBookkeeping(obj map[string]any) {
+	meta, _ := obj["metadata"].(map[string]any)
+	ann, _ := meta["annotations"].(map[string]any)
+	if ann == nil {
+		return
+	}
+	delete(ann, originAnnotation)
+	delete(ann, transformationsAnnotation)
+	if len(ann) == 0 {
+		delete(meta, "annotations")
+	}
+}
+
+// guardedFS is the disk as kustomize sees it through kubegate: no read
+// outside the repository root (symlinks resolved), and the top
+// kustomization asks for origin annotations so that every rendered resource
+// names the file it came from.
+type guardedFS struct {
+	filesys.FileSystem
+	root, top   string
+	allowRemote bool
+}
+
+func (g *guardedFS) check(p string) error {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		real = abs // a missing file: let the real call say so
+	}
+	if !within(real, g.root) && !(g.allowRemote && within(real, os.TempDir())) {
+		return fmt.Errorf("refusing to read %s: outside the repository %s", p, g.root)
+	}
+	return nil
+}
+
+func (g *guardedFS) ReadFile(p string) ([]byte, error) {
+	if err := g.check(p); err != nil {
+		return nil, err
+	}
+	data, err := g.FileSystem.ReadFile(p)
+	if err != nil || filepath.Clean(p) != g.top {
+		return data, err
+	}
+	return withOriginAnnotations(data)
+}
+
+func (g *guardedFS) Open(p string) (filesys.File, error) {
+	if err := g.check(p); err != nil {
+		return nil, err
+	}
+	return g.FileSystem.Open(p)
+}
+
+func (g *guardedFS) ReadDir(p string) ([]string, error) {
+	if err := g.check(p); err != nil {
+		return nil, err
+	}
+	return g.FileSystem.ReadDir(p)
+}
+
+func (g *guardedFS) Glob(pattern string) ([]string, error) {
+	matches, err := g.FileSystem.Glob(pattern)
+	var ok []string
+	for _, m := range matches {
+		if g.check(m) == nil {
+			ok = append(ok, m)
+		}
+	}
+	return ok, err
+}
+
+// withOriginAnnotations adds originAnnotations to a kustomization's
+// buildMetadata.
+func withOriginAnnotations(data []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return data, nil
+	}
+	root := doc.Content[0]
+	key, seq := mapValue(root, "buildMetadata")
+	if key == nil {
+		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "buildMetadata"}, &yaml.Node{Kind: yaml.SequenceNode})
+		_, seq = mapValue(root, "buildMetadata")
+	}
+	for _, e := range seq.Content {
+		if e.Value == types.OriginAnnotations {
+			return data, nil
+		}
+	}
+	seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: types.OriginAnnotations})
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	if err := enc.Encode(&doc); err != nil {
+		return data, nil
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,423 @@
+// Package load reads Kubernetes manifests (YAML and JSON files, `kind: List`,
+// standard input, directories and kustomizations rendered in-process) into
+// resources that remember, for every field, the file, line and column a
+// person edits to change it.
+package load
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kubegate/kubegate/report"
+)
+
+// Limits bound the resources that one input can consume.
+type Limits struct {
+	// MaxFileBytes is the largest file read; larger files are an error.
+	MaxFileBytes int64
+	// MaxNodes is the most YAML nodes one document may expand to (aliases
+	// counted each time they are used).
+	MaxNodes int
+}
+
+// DefaultLimits are generous for real manifests and small enough to stop
+// alias bombs and runaway files.
+var DefaultLimits = Limits{MaxFileBytes: 32 << 20, MaxNodes: 1_000_000}
+
+// Options configure Load.
+type Options struct {
+	// WorkDir is where relative paths start and what reported file names
+	// are relative to. Empty means the process's working directory.
+	WorkDir string
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// AllowRemote lets kustomizations use remote bases and resources.
+	AllowRemote bool
+	Limits      Limits
+}
+
+// Resource is one Kubernetes object as policies see it, with its source.
+type Resource struct {
+	Object map[string]any
+	Source *Source
+}
+
+// ID names the resource in findings.
+func (r *Resource) ID() report.Resource {
+	meta, _ := r.Object["metadata"].(map[string]any)
+	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+	return report.Resource{
+		APIVersion: str(r.Object, "apiVersion"),
+		Kind:       str(r.Object, "kind"),
+		Namespace:  str(meta, "namespace"),
+		Name:       str(meta, "name"),
+	}
+}
+
+// Locate maps a field path to where a person edits it.
+func (r *Resource) Locate(p Path) report.Location {
+	return r.Source.Locate(r.Object, p)
+}
+
+// Result is everything Load read.
+type Result struct {
+	Resources []*Resource
+	Errors    []report.InputError
+}
+
+// StdinName is the file name reported for standard input.
+const StdinName = "<stdin>"
+
+// Load reads every path: "-" for standard input, a file, a kustomization
+// directory, or a directory walked recursively. Problems are collected, never
+// fatal: whatever can be read is returned.
+func Load(paths []string, opts Options) *Result {
+	l, err := newLoader(opts)
+	if err != nil {
+		return &Result{Errors: []report.InputError{{Message: err.Error()}}}
+	}
+	var jobs []job
+	for _, p := range paths {
+		jobs = append(jobs, l.plan(p)...)
+	}
+	l.run(jobs)
+	return &l.res
+}
+
+type loader struct {
+	opts Options
+	mu   sync.Mutex
+	res  Result
+}
+
+func newLoader(opts Options) (*loader, error) {
+	if opts.WorkDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		opts.WorkDir = wd
+	}
+	wd, err := filepath.Abs(opts.WorkDir)
+	if err != nil {
+		return nil, err
+	}
+	opts.WorkDir = wd
+	if opts.Limits.MaxFileBytes <= 0 {
+		opts.Limits.MaxFileBytes = DefaultLimits.MaxFileBytes
+	}
+	if opts.Limits.MaxNodes <= 0 {
+		opts.Limits.MaxNodes = DefaultLimits.MaxNodes
+	}
+	return &loader{opts: opts}, nil
+}
+
+// job is one unit of loading: a plain file or a kustomization to render.
+type job struct {
+	file string // absolute path of a plain file ("-" for stdin)
+	kust string // absolute path of a kustomization directory
+	root string // no file outside it may be read
+}
+
+func (l *loader) errorf(file string, line int, format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.res.Errors = append(l.res.Errors, report.InputError{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) add(rs []*Resource) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.res.Resources = append(l.res.Resources, rs...)
+}
+
+// display turns an absolute path into the name reports use: relative to the
+// working directory, with "/" separators.
+func (l *loader) display(abs string) string {
+	if abs == "-" {
+		return StdinName
+	}
+	if rel, err := filepath.Rel(l.opts.WorkDir, abs); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(abs)
+}
+
+func (l *loader) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(l.opts.WorkDir, p)
+}
+
+// plan turns one command-line path into jobs.
+func (l *loader) plan(p string) []job {
+	if p == "-" {
+		return []job{{file: "-"}}
+	}
+	abs := l.abs(p)
+	fi, err := os.Stat(abs)
+	if err != nil {
+		l.errorf(l.display(abs), 0, "cannot read: %v", unwrapPathError(err))
+		return nil
+	}
+	root := repositoryRoot(abs, l.opts.WorkDir)
+	if !fi.IsDir() {
+		if isKustomizationFile(filepath.Base(abs)) {
+			return []job{{kust: filepath.Dir(abs), root: root}}
+		}
+		return []job{{file: abs, root: root}}
+	}
+	if kustomizationFile(abs) != "" {
+		return []job{{kust: abs, root: root}}
+	}
+	return l.walk(abs, root)
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// walk finds the manifests under a directory: every kustomization that no
+// other kustomization here uses (rendered as one unit), and every YAML or
+// JSON file that is not inside a kustomization's directory.
+func (l *loader) walk(dir, root string) []job {
+	var files, kusts []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			l.errorf(l.display(p), 0, "cannot read: %v", unwrapPathError(err))
+			return nil
+		}
+		if d.IsDir() {
+			if p != dir && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if kustomizationFile(p) != "" {
+				kusts = append(kusts, p)
+			}
+			return nil
+		}
+		if isManifestName(d.Name()) && !isKustomizationFile(d.Name()) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		l.errorf(l.display(dir), 0, "cannot read: %v", err)
+	}
+	used := map[string]bool{}
+	for _, k := range kusts {
+		for _, dep := range l.kustomizationDeps(k, root) {
+			if dep != k {
+				used[dep] = true
+			}
+		}
+	}
+	var jobs []job
+	for _, k := range kusts {
+		if !used[k] {
+			jobs = append(jobs, job{kust: k, root: root})
+		}
+	}
+	for _, f := range files {
+		if !insideAny(f, kusts) {
+			jobs = append(jobs, job{file: f, root: root})
+		}
+	}
+	return jobs
+}
+
+func insideAny(file string, dirs []string) bool {
+	for _, d := range dirs {
+		if strings.HasPrefix(file, d+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isManifestName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
+func isKustomizationFile(name string) bool { return slices.Contains(kustomizationNames, name) }
+
+// kustomizationFile returns the kustomization file in dir, or "".
+func kustomizationFile(dir string) string {
+	for _, n := range kustomizationNames {
+		p := filepath.Join(dir, n)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
+// repositoryRoot is the boundary no input may read outside of: the git
+// work tree holding path, else the working directory when path is inside
+// it, else path itself (its directory for a file).
+func repositoryRoot(path, workDir string) string {
+	for d := path; ; {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	if within(path, workDir) {
+		return workDir
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		return filepath.Dir(path)
+	}
+	return path
+}
+
+// within reports whether path is root or below it.
+func within(path, root string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// run executes jobs in parallel and orders the results deterministically.
+func (l *loader) run(jobs []job) {
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	results := make([][]*Resource, len(jobs))
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			defer func() {
+				if r := recover(); r != nil {
+					name := j.file
+					if j.kust != "" {
+						name = j.kust
+					}
+					l.errorf(l.display(name), 0, "internal error while loading (please report it): %v", r)
+				}
+			}()
+			if j.kust != "" {
+				results[i] = l.renderKustomization(j.kust, j.root)
+			} else {
+				results[i] = l.loadFile(j.file, j.root)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, rs := range results {
+		l.add(rs)
+	}
+}
+
+// readFile reads a file that must lie inside root, within the size limit.
+func (l *loader) readFile(abs, root string) ([]byte, error) {
+	var r io.Reader
+	if abs == "-" {
+		if l.opts.Stdin == nil {
+			return nil, errors.New("no standard input")
+		}
+		r = l.opts.Stdin
+	} else {
+		real, err := filepath.EvalSymlinks(abs)
+		if err != nil {
+			return nil, unwrapPathError(err)
+		}
+		if !within(real, root) {
+			return nil, fmt.Errorf("refusing to read %s: it resolves outside the repository (%s)", l.display(abs), l.display(root))
+		}
+		f, err := os.Open(real)
+		if err != nil {
+			return nil, unwrapPathError(err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, l.opts.Limits.MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > l.opts.Limits.MaxFileBytes {
+		return nil, fmt.Errorf("file is larger than the %d MiB limit", l.opts.Limits.MaxFileBytes>>20)
+	}
+	return data, nil
+}
+
+// loadFile reads one plain YAML/JSON file.
+func (l *loader) loadFile(abs, root string) []*Resource {
+	name := l.display(abs)
+	data, err := l.readFile(abs, root)
+	if err != nil {
+		l.errorf(name, 0, "%v", err)
+		return nil
+	}
+	docs, errs := decodeStream(data, l.opts.Limits)
+	for _, e := range errs {
+		l.errorf(name, e.line, "%s", e.msg)
+	}
+	var out []*Resource
+	for _, d := range docs {
+		out = append(out, l.resources(name, d)...)
+	}
+	return out
+}
+
+// resources turns one decoded document into resources: a List is unpacked;
+// documents that are not Kubernetes objects are reported.
+func (l *loader) resources(name string, d document) []*Resource {
+	obj, ok := d.value.(map[string]any)
+	if !ok {
+		l.errorf(name, d.node.Line, "document is not a Kubernetes object (a mapping with apiVersion and kind)")
+		return nil
+	}
+	kind, _ := obj["kind"].(string)
+	apiVersion, _ := obj["apiVersion"].(string)
+	switch {
+	case kind == "" && apiVersion == "":
+		// Some other YAML (Helm values, CI config ...): not ours to judge.
+		return nil
+	case kind == "":
+		l.errorf(name, d.node.Line, "Kubernetes object has apiVersion %q but no kind", apiVersion)
+		return nil
+	case apiVersion == "":
+		l.errorf(name, d.node.Line, "Kubernetes object of kind %q has no apiVersion", kind)
+		return nil
+	case kind == "Kustomization" || kind == "Component":
+		return nil
+	case kind == "List":
+		items, _ := obj["items"].([]any)
+		_, itemsNode := mapValue(d.node, "items")
+		var out []*Resource
+		for i, it := range items {
+			var n = d.node
+			if itemsNode != nil && i < len(itemsNode.Content) {
+				n = deref(itemsNode.Content[i])
+			}
+			out = append(out, l.resources(name, document{node: n, value: it})...)
+		}
+		return out
+	}
+	return []*Resource{{Object: obj, Source: &Source{File: name, Node: d.node}}}
+}

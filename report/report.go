@@ -1,0 +1,198 @@
+// Package report holds kubegate's findings and the writers that turn them
+// into each output format. The JSON shape is the stable contract
+// (shared/CONTRACT.md): field names here must not change.
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Severity of a finding. Its order (Notice < Warning < Error) is what
+// --fail-on compares against.
+type Severity int
+
+const (
+	// SeverityNone is below every finding: --fail-on never.
+	SeverityNone Severity = iota
+	Notice
+	Warning
+	Error
+)
+
+var severityNames = [...]string{SeverityNone: "never", Notice: "notice", Warning: "warning", Error: "error"}
+
+func (s Severity) String() string {
+	if s < 0 || int(s) >= len(severityNames) {
+		return fmt.Sprintf("severity(%d)", int(s))
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity reads "error", "warning" or "notice" ("never" too when
+// allowNever is set, for --fail-on).
+func ParseSeverity(s string, allowNever bool) (Severity, error) {
+	for i, n := range severityNames {
+		if n == s && (i != int(SeverityNone) || allowNever) {
+			return Severity(i), nil
+		}
+	}
+	want := "error, warning or notice"
+	if allowNever {
+		want = "error, warning, notice or never"
+	}
+	return SeverityNone, fmt.Errorf("unknown severity %q (want %s)", s, want)
+}
+
+// MarshalText writes the severity's name, as the JSON report does.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a severity's name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b), false)
+	*s = v
+	return err
+}
+
+// Resource identifies a Kubernetes object in a finding.
+type Resource struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+func (r Resource) String() string {
+	if r.Namespace != "" {
+		return r.Kind + " " + r.Namespace + "/" + r.Name
+	}
+	return r.Kind + " " + r.Name
+}
+
+// Location is where a person edits the offending value. File is relative to
+// the working directory with "/" separators; Line and Column are 1-based and
+// Line 0 means unknown.
+type Location struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+func (l Location) String() string {
+	switch {
+	case l.File == "":
+		return "<unknown>"
+	case l.Line == 0:
+		return l.File
+	default:
+		return fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Column)
+	}
+}
+
+// Finding is one rule violation on one resource.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	Resource Resource `json:"resource"`
+	// Field is the dotted path of the offending field in the rendered
+	// resource, e.g. spec.template.spec.containers[0].securityContext.privileged.
+	Field    string   `json:"field,omitempty"`
+	Location Location `json:"location"`
+}
+
+// InputError is input or configuration that could not be evaluated.
+type InputError struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+func (e InputError) Error() string {
+	switch {
+	case e.File == "":
+		return e.Message
+	case e.Line == 0:
+		return e.File + ": " + e.Message
+	default:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
+	}
+}
+
+// Tool names the program that wrote a report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Summary counts what a run saw and found.
+type Summary struct {
+	Resources int `json:"resources"`
+	Images    int `json:"images"`
+	Error     int `json:"error"`
+	Warning   int `json:"warning"`
+	Notice    int `json:"notice"`
+}
+
+// Report is the whole result of a run.
+type Report struct {
+	Tool     Tool         `json:"tool"`
+	Findings []Finding    `json:"findings"`
+	Errors   []InputError `json:"errors"`
+	Summary  Summary      `json:"summary"`
+}
+
+// Normalize sorts findings and errors into their canonical order (file,
+// line, column, rule, then the rest) and recounts the summary's severities,
+// so that two runs over the same input give identical bytes.
+func (r *Report) Normalize() {
+	slices.SortFunc(r.Findings, compareFindings)
+	r.Findings = slices.CompactFunc(r.Findings, func(a, b Finding) bool { return compareFindings(a, b) == 0 })
+	slices.SortFunc(r.Errors, func(a, b InputError) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), strings.Compare(a.Message, b.Message))
+	})
+	r.Errors = slices.Compact(r.Errors)
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	if r.Errors == nil {
+		r.Errors = []InputError{}
+	}
+	r.Summary.Error, r.Summary.Warning, r.Summary.Notice = 0, 0, 0
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case Error:
+			r.Summary.Error++
+		case Warning:
+			r.Summary.Warning++
+		case Notice:
+			r.Summary.Notice++
+		}
+	}
+}
+
+func compareFindings(a, b Finding) int {
+	return cmp.Or(
+		strings.Compare(a.Location.File, b.Location.File),
+		cmp.Compare(a.Location.Line, b.Location.Line),
+		strings.Compare(a.Rule, b.Rule),
+		cmp.Compare(a.Location.Column, b.Location.Column),
+		strings.Compare(a.Resource.Kind, b.Resource.Kind),
+		strings.Compare(a.Resource.Namespace, b.Resource.Namespace),
+		strings.Compare(a.Resource.Name, b.Resource.Name),
+		strings.Compare(a.Field, b.Field),
+		strings.Compare(a.Message, b.Message),
+		cmp.Compare(a.Severity, b.Severity),
+	)
+}
+
+// Worst is the highest severity among the findings (SeverityNone if none).
+func (r *Report) Worst() Severity {
+	w := SeverityNone
+	for _, f := range r.Findings {
+		w = max(w, f.Severity)
+	}
+	return w
+}

@@ -1,0 +1,77 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+)
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+// writeText writes one line per finding in the canonical form
+// `file:line:col: severity: message [rule]`, grouped by file, then the
+// input errors and a summary line.
+func writeText(w io.Writer, r *Report, opts Options) error {
+	bw := bufio.NewWriter(w)
+	paint := func(code, s string) string {
+		if !opts.Color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	colour := map[Severity]string{Error: ansiRed, Warning: ansiYellow, Notice: ansiCyan}
+	prev := ""
+	for i, f := range r.Findings {
+		if i > 0 && f.Location.File != prev {
+			fmt.Fprintln(bw)
+		}
+		prev = f.Location.File
+		fmt.Fprintf(bw, "%s: %s: %s: %s %s\n",
+			paint(ansiBold, f.Location.String()),
+			paint(colour[f.Severity], f.Severity.String()),
+			f.Resource, f.Message,
+			paint(ansiDim, "["+f.Rule+"]"))
+	}
+	if len(r.Errors) > 0 && len(r.Findings) > 0 {
+		fmt.Fprintln(bw)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(bw, "%s: %s: %s\n", paint(ansiBold, e.where()), paint(ansiRed, "input error"), e.Message)
+	}
+	if len(r.Findings) > 0 || len(r.Errors) > 0 {
+		fmt.Fprintln(bw)
+	}
+	s := r.Summary
+	fmt.Fprintf(bw, "%d resources checked: %s, %s, %s",
+		s.Resources, plural(s.Error, "error"), plural(s.Warning, "warning"), plural(s.Notice, "notice"))
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(bw, "; %s could not be evaluated", plural(len(r.Errors), "input"))
+	}
+	fmt.Fprintln(bw)
+	return bw.Flush()
+}
+
+func (e InputError) where() string {
+	switch {
+	case e.File == "":
+		return "kubegate"
+	case e.Line == 0:
+		return e.File
+	default:
+		return fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
