@@ -68,7 +68,7 @@ func decodeStream(data []byte, lim Limits) (docs []document, errs []docError) {
 				break
 			}
 			if err != nil {
-				errs = append(errs, yamlError(err, offset))
+				errs = append(errs, yamlError(err, chunk, offset))
 				break
 			}
 			shiftLines(&n, offset)
@@ -94,11 +94,24 @@ func decodeStream(data []byte, lim Limits) (docs []document, errs []docError) {
 	return docs, errs
 }
 
-func yamlError(err error, offset int) docError {
+var unknownAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '([^']*)' referenced$`)
+
+// yamlError turns a decoder error into a message and a line in the whole
+// stream. chunk is the text the error is about, starting at line offset+1.
+func yamlError(err error, chunk []byte, offset int) docError {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return docError{line: n + offset, msg: "yaml: " + m[2]}
+	}
+	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
+		// The decoder does not say where: find the alias (anchors do not
+		// reach across documents).
+		for i, line := range bytes.Split(chunk, []byte("\n")) {
+			if bytes.Contains(line, []byte("*"+m[1])) {
+				return docError{line: offset + i + 1, msg: msg + " (anchors are defined per document)"}
+			}
+		}
 	}
 	return docError{line: offset + 1, msg: msg}
 }

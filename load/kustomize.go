@@ -57,7 +57,7 @@ func (l *loader) kustTree(dir, root string, stack []string) (*kust, error) {
 	k := &kust{dir: dir, file: file, display: l.display(file), data: data, resourceFiles: map[string]bool{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := yamlError(err, 0)
+		e := yamlError(err, data, 0)
 		return nil, inputError{File: k.display, Line: e.line, Message: e.msg}
 	}
 	k.root = deref(&doc)

@@ -1,0 +1,250 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kubegate/kubegate/report"
+)
+
+// run executes kubegate in dir (the repository's fixtures by default) and
+// returns stdout, stderr and the exit code.
+func run(t *testing.T, dir string, env map[string]string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if dir == "" {
+		dir = "../.."
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := Main(args, Env{
+		Stdin:   strings.NewReader(stdin),
+		Stdout:  &stdout,
+		Stderr:  &stderr,
+		Getenv:  func(k string) string { return env[k] },
+		WorkDir: abs,
+	})
+	return stdout.String(), stderr.String(), code
+}
+
+func decodeReport(t *testing.T, s string) report.Report {
+	t.Helper()
+	var r report.Report
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		t.Fatalf("not a JSON report: %v\n%s", err, s)
+	}
+	return r
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"errors fail the gate", []string{"check", "fixtures"}, ExitFindings},
+		{"fail-on never", []string{"check", "--fail-on", "never", "fixtures"}, ExitOK},
+		{"clean input", []string{"check", "internal/cli/testdata/clean"}, ExitOK},
+		{"warnings fail with fail-on warning", []string{"check", "--fail-on", "warning", "internal/cli/testdata/clean-with-warning"}, ExitFindings},
+		{"warnings pass with fail-on error", []string{"check", "internal/cli/testdata/clean-with-warning"}, ExitOK},
+		{"missing path", []string{"check", "no/such/dir"}, ExitError},
+		{"unknown format", []string{"check", "-o", "yaml", "fixtures"}, ExitError},
+		{"planned format refused", []string{"check", "-o", "sarif", "fixtures"}, ExitError},
+		{"unknown level", []string{"check", "--pss-enforce", "strict", "fixtures"}, ExitError},
+		{"unknown version", []string{"check", "--pss-warn", "restricted:v2.0", "fixtures"}, ExitError},
+		{"version beyond the newest", []string{"check", "--pss-warn", "restricted:v1.99", "fixtures"}, ExitError},
+		{"unknown severity", []string{"check", "--fail-on", "critical", "fixtures"}, ExitError},
+		{"flag not yet supported", []string{"check", "--verify-key", "k.pub", "fixtures"}, ExitError},
+		{"unknown command", []string{"lint"}, ExitError},
+		{"version", []string{"version"}, ExitOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := run(t, "", nil, "", tc.args...)
+			if code != tc.want {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tc.want, stderr)
+			}
+			if tc.want == ExitError && len(tc.args) > 1 && !strings.Contains(tc.args[1], "fixtures") && stderr == "" && !strings.HasPrefix(tc.args[1], "no/") {
+				t.Errorf("a configuration error must say why on stderr")
+			}
+		})
+	}
+}
+
+func TestConfigurationErrorsSayWhy(t *testing.T) {
+	for flag, want := range map[string]string{
+		"--pss-enforce=strict":         `unknown Pod Security level "strict"`,
+		"--pss-warn=restricted:v1.99":  `unknown Pod Security version "v1.99"`,
+		"-o=sarif":                     `output format "sarif" is not yet supported`,
+		"-o=yaml":                      `unknown output format "yaml" (want one of github, json, text)`,
+		"--verify-identity=.*":         "--verify-identity is not yet supported",
+		"--fail-on=critical":           `unknown severity "critical"`,
+		"--no-such-flag":               "unknown flag: --no-such-flag",
+		"--cache-dir=/tmp/kubegate-cc": "--cache-dir is not yet supported",
+	} {
+		_, stderr, code := run(t, "", nil, "", "check", flag, "fixtures")
+		if code != ExitError || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", flag, code, stderr, want)
+		}
+	}
+}
+
+func TestZeroResourcesIsLoud(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("replicaCount: 2\n"), 0o644)
+	stdout, _, code := run(t, dir, nil, "", "check", "-o", "json", ".")
+	r := decodeReport(t, stdout)
+	if code != ExitError || len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "no Kubernetes resources found") {
+		t.Errorf("exit %d, errors %+v", code, r.Errors)
+	}
+}
+
+func TestJSONReportIsDeterministic(t *testing.T) {
+	first, _, _ := run(t, "", nil, "", "check", "-o", "json", "fixtures")
+	for range 3 {
+		again, _, _ := run(t, "", nil, "", "check", "-o", "json", "fixtures")
+		if again != first {
+			t.Fatal("two runs over the same input gave different bytes")
+		}
+	}
+	r := decodeReport(t, first)
+	if r.Tool.Name != "kubegate" || r.Tool.Version != Version {
+		t.Errorf("tool = %+v", r.Tool)
+	}
+	if r.Summary.Resources != 10 || r.Summary.Images != 6 {
+		t.Errorf("summary = %+v, want 10 resources and 6 images", r.Summary)
+	}
+	var e, w, n int
+	for i, f := range r.Findings {
+		switch f.Severity {
+		case report.Error:
+			e++
+		case report.Warning:
+			w++
+		case report.Notice:
+			n++
+		}
+		if f.Location.File == "" || f.Location.Line == 0 || f.Location.Column == 0 || f.Field == "" || f.Rule == "" || f.Resource.Kind == "" {
+			t.Errorf("finding %d is incomplete: %+v", i, f)
+		}
+		if strings.Contains(f.Location.File, "\\") || filepath.IsAbs(f.Location.File) {
+			t.Errorf("location %q must be relative with / separators", f.Location.File)
+		}
+	}
+	if e != r.Summary.Error || w != r.Summary.Warning || n != r.Summary.Notice {
+		t.Errorf("summary counts %+v do not match the findings (%d/%d/%d)", r.Summary, e, w, n)
+	}
+	// The contract's example finding, through a strategic-merge patch.
+	want := report.Finding{
+		Rule: "pss.privileged", Severity: report.Error,
+		Message:  `container "web" sets securityContext.privileged: true; remove it or set privileged: false`,
+		Resource: report.Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop-prod", Name: "web"},
+		Field:    "spec.template.spec.containers[0].securityContext.privileged",
+		Location: report.Location{File: "fixtures/shop/overlays/prod/node-agent.yaml", Line: 12, Column: 13},
+	}
+	found := false
+	for _, f := range r.Findings {
+		found = found || f == want
+	}
+	if !found {
+		t.Errorf("missing finding %+v", want)
+	}
+}
+
+func TestPSSModesSetSeverity(t *testing.T) {
+	count := func(args ...string) map[string]report.Severity {
+		stdout, _, _ := run(t, "", nil, "", append([]string{"check", "-o", "json", "--fail-on", "never"}, args...)...)
+		out := map[string]report.Severity{}
+		for _, f := range decodeReport(t, stdout).Findings {
+			out[f.Rule] = max(out[f.Rule], f.Severity)
+		}
+		return out
+	}
+	def := count("fixtures")
+	if def["pss.privileged"] != report.Error || def["pss.runAsNonRoot"] != report.Warning {
+		t.Errorf("defaults: privileged %v, runAsNonRoot %v", def["pss.privileged"], def["pss.runAsNonRoot"])
+	}
+	strict := count("--pss-enforce", "restricted", "fixtures")
+	if strict["pss.runAsNonRoot"] != report.Error {
+		t.Errorf("enforce restricted: runAsNonRoot %v, want error", strict["pss.runAsNonRoot"])
+	}
+	lax := count("--pss-enforce", "privileged", "--pss-warn", "privileged", "--pss-audit", "baseline", "fixtures")
+	if lax["pss.privileged"] != report.Notice {
+		t.Errorf("audit baseline: privileged %v, want notice", lax["pss.privileged"])
+	}
+	if _, ok := lax["pss.runAsNonRoot"]; ok {
+		t.Errorf("no mode includes restricted, yet runAsNonRoot was reported")
+	}
+	if lax["resources.memory-limit-missing"] != report.Error {
+		t.Errorf("non-PSS rules keep their severity")
+	}
+}
+
+func TestStdinAndOutputFiles(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: c, image: x}]\n"
+	dir := t.TempDir()
+	stdout, stderr, code := run(t, dir, nil, pod, "check", "-o", "json=reports/kubegate.json", "-o", "text", "-")
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "<stdin>:5:3: error: Pod p: pod sets hostPID: true") {
+		t.Errorf("text output on stdout:\n%s", stdout)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "reports/kubegate.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := decodeReport(t, string(data)); r.Summary.Resources != 1 || r.Summary.Error == 0 {
+		t.Errorf("json file summary %+v", r.Summary)
+	}
+}
+
+func TestGitHubActionsDefaultsToAnnotations(t *testing.T) {
+	stdout, _, _ := run(t, "", map[string]string{"GITHUB_ACTIONS": "true"}, "", "check", "fixtures/shop/overlays/prod")
+	want := "::error file=fixtures/shop/overlays/prod/node-agent.yaml,line=12,col=13,title=pss.privileged::Deployment shop-prod/web: container \"web\" sets securityContext.privileged: true; remove it or set privileged: false\n"
+	if !strings.Contains(stdout, want) {
+		t.Errorf("want %q in\n%s", want, stdout)
+	}
+}
+
+func TestRemoteBasesAndEscapesAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "remote"), 0o755)
+	os.WriteFile(filepath.Join(dir, "remote", "kustomization.yaml"), []byte("resources:\n  - deploy.yaml\n  - https://github.com/example/app//base?ref=v1\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "remote", "deploy.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), 0o644)
+	os.Mkdir(filepath.Join(dir, ".git"), 0o755) // the repository's boundary
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "secret.yaml"), []byte("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"), 0o644)
+	if err := os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(dir, "link.yaml")); err != nil {
+		t.Skip("no symlinks here")
+	}
+	os.MkdirAll(filepath.Join(dir, "escape"), 0o755)
+	os.WriteFile(filepath.Join(dir, "escape", "kustomization.yaml"), []byte("resources:\n  - ../link.yaml\n"), 0o644)
+
+	stdout, _, code := run(t, dir, nil, "", "check", "-o", "json", ".")
+	r := decodeReport(t, stdout)
+	if code != ExitError {
+		t.Errorf("exit %d, want 2", code)
+	}
+	msgs := ""
+	for _, e := range r.Errors {
+		msgs += e.Error() + "\n"
+	}
+	for _, want := range []string{
+		`remote/kustomization.yaml:3: remote resource "https://github.com/example/app//base?ref=v1" refused`,
+		"link.yaml: refusing to read link.yaml: it resolves outside the repository",
+		"escape/kustomization.yaml",
+	} {
+		if !strings.Contains(msgs, want) {
+			t.Errorf("errors lack %q:\n%s", want, msgs)
+		}
+	}
+	if strings.Contains(stdout, `"Secret"`) {
+		t.Error("a file outside the repository was read")
+	}
+}
