@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -37,10 +39,15 @@ type Engine struct {
 	rules    []Rule
 	byPkg    map[string]*Rule
 	compiler *ast.Compiler
+	// groups are the aggregating packages, one per distinct set of rules;
+	// groupOf maps a kind to its group, otherKinds is for unnamed kinds.
+	groups     []string
+	groupOf    map[string]int
+	otherKinds int
 }
 
-// engineModule gathers every rule's violations under one query, tagged with
-// the rule's package.
+// enginePackage holds the generated modules that gather the violations of a
+// group of rules under one query, each tagged with its rule's package.
 const enginePackage = "kubegate.engine"
 
 // New parses and compiles the policies and reads their metadata.
@@ -59,25 +66,68 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: opts, rules: rules, byPkg: map[string]*Rule{}}
-	var b strings.Builder
-	fmt.Fprintf(&b, "package %s\n\nimport rego.v1\n\n", enginePackage)
+	e := &Engine{opts: opts, rules: rules, byPkg: map[string]*Rule{}, groupOf: map[string]int{}}
 	for i := range e.rules {
-		r := &e.rules[i]
-		e.byPkg[r.Package] = r
-		fmt.Fprintf(&b, "findings contains [%q, v] if some v in data.%s.violations\n\n", r.Package, r.Package)
+		e.byPkg[e.rules[i].Package] = &e.rules[i]
 	}
-	agg, err := ast.ParseModuleWithOpts("kubegate/engine.rego", b.String(), ast.ParserOptions{RegoVersion: ast.RegoV1})
-	if err != nil {
-		return nil, err
+	// Group kinds by the rules that apply to them: one aggregating module,
+	// and one prepared query, per distinct set of rules. Kinds that no
+	// rule names share the group of the rules that apply to every kind.
+	named := map[string]bool{}
+	for _, r := range e.rules {
+		for _, k := range r.Kinds {
+			named[k] = true
+		}
 	}
-	mods["kubegate/engine.rego"] = agg
+	groups := map[string]int{}
+	addGroup := func(kind string) int {
+		var pkgs []string
+		for _, r := range e.rules {
+			if len(r.Kinds) == 0 || slices.Contains(r.Kinds, kind) {
+				pkgs = append(pkgs, r.Package)
+			}
+		}
+		if len(pkgs) == 0 {
+			return -1
+		}
+		key := strings.Join(pkgs, ",")
+		if g, ok := groups[key]; ok {
+			return g
+		}
+		g := len(e.groups)
+		groups[key] = g
+		e.groups = append(e.groups, fmt.Sprintf("%s.g%d", enginePackage, g))
+		var b strings.Builder
+		fmt.Fprintf(&b, "package %s\n\nimport rego.v1\n\n", e.groups[g])
+		for _, pkg := range pkgs {
+			fmt.Fprintf(&b, "findings contains [%q, v] if some v in data.%s.violations\n\n", pkg, pkg)
+		}
+		file := fmt.Sprintf("kubegate/engine/g%d.rego", g)
+		m, err := ast.ParseModuleWithOpts(file, b.String(), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			panic(err) // generated from validated package names
+		}
+		mods[file] = m
+		return g
+	}
+	e.otherKinds = addGroup("")
+	for _, k := range slices.Sorted(maps.Keys(named)) {
+		e.groupOf[k] = addGroup(k)
+	}
 	c := ast.NewCompiler().WithEnablePrintStatements(false)
 	if c.Compile(mods); c.Failed() {
 		return nil, fmt.Errorf("compiling policies: %v", c.Errors)
 	}
 	e.compiler = c
 	return e, nil
+}
+
+// group returns the query group for a kind, or -1 when no rule applies.
+func (e *Engine) group(kind string) int {
+	if g, ok := e.groupOf[kind]; ok {
+		return g
+	}
+	return e.otherKinds
 }
 
 // Rules lists every rule, sorted by id.
@@ -96,14 +146,18 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 	store := inmem.NewFromObjectWithOpts(map[string]any{
 		"kubegate": map[string]any{"resources": index(resources)},
 	}, inmem.OptRoundTripOnWrite(false))
-	pq, err := rego.New(
-		rego.Query("data."+enginePackage+".findings"),
-		rego.Compiler(e.compiler),
-		rego.Store(store),
-		rego.StrictBuiltinErrors(false),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("preparing policies: %w", err)
+	queries := make([]rego.PreparedEvalQuery, len(e.groups))
+	for g, pkg := range e.groups {
+		pq, err := rego.New(
+			rego.Query("data."+pkg+".findings"),
+			rego.Compiler(e.compiler),
+			rego.Store(store),
+			rego.StrictBuiltinErrors(false),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("preparing policies: %w", err)
+		}
+		queries[g] = pq
 	}
 	res := &Result{}
 	var mu sync.Mutex
@@ -114,7 +168,11 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				fs, errs := e.evaluateOne(ctx, pq, r)
+				g := e.group(r.ID().Kind)
+				if g < 0 {
+					continue
+				}
+				fs, errs := e.evaluateOne(ctx, queries[g], r)
 				mu.Lock()
 				res.Findings = append(res.Findings, fs...)
 				res.Errors = append(res.Errors, errs...)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/kubegate/kubegate/load"
 	"github.com/kubegate/kubegate/report"
 )
 
@@ -25,6 +26,9 @@ type Rule struct {
 	// Level is the Pod Security level a pss.* check belongs to; its
 	// severity then follows the --pss-* modes rather than Severity.
 	Level Level `json:"level,omitempty"`
+	// Kinds are the resource kinds the rule applies to; empty means every
+	// kind. METADATA may say "workloads" for every kind with a pod spec.
+	Kinds []string `json:"kinds,omitempty"`
 	// Package is the Rego package, e.g. kubegate.rules.pss.privileged.
 	Package string `json:"package"`
 	// File is the module's path in the policy file system.
@@ -121,6 +125,24 @@ func ruleOf(file string, m *ast.Module) (Rule, error) {
 		if r.Level, err = ParseLevel(lv); err != nil || r.Level == Privileged {
 			return r, fmt.Errorf("%s: custom.level must be baseline or restricted, not %q", file, lv)
 		}
+	}
+	if ks, ok := a.Custom["kinds"]; ok {
+		list, _ := ks.([]any)
+		if len(list) == 0 {
+			return r, fmt.Errorf("%s: custom.kinds must be a non-empty list of kinds", file)
+		}
+		for _, k := range list {
+			switch k, _ := k.(string); {
+			case k == "workloads":
+				r.Kinds = append(r.Kinds, load.WorkloadKinds()...)
+			case k != "" && k[0] >= 'A' && k[0] <= 'Z':
+				r.Kinds = append(r.Kinds, k)
+			default:
+				return r, fmt.Errorf("%s: custom.kinds: %v is not a kind (want e.g. Deployment, or workloads)", file, k)
+			}
+		}
+		slices.Sort(r.Kinds)
+		r.Kinds = slices.Compact(r.Kinds)
 	}
 	if strings.HasPrefix(r.ID, "pss.") != (r.Level != Privileged) {
 		return r, fmt.Errorf("%s: pss.* rules and only they carry custom.level", file)

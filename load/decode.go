@@ -85,7 +85,12 @@ func decodeStream(data []byte, lim Limits) (docs []document, errs []docError) {
 			budget := lim.MaxNodes
 			v, err := toValue(root, &budget, 0)
 			if err != nil {
-				errs = append(errs, docError{line: root.Line, msg: err.Error()})
+				line := root.Line
+				var ne *nodeError
+				if errors.As(err, &ne) {
+					line = ne.line
+				}
+				errs = append(errs, docError{line: line, msg: err.Error()})
 				continue
 			}
 			docs = append(docs, document{node: root, value: v})
@@ -102,6 +107,11 @@ func yamlError(err error, chunk []byte, offset int) docError {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
+		if strings.HasPrefix(m[2], "did not find expected") {
+			// yaml.v3 reports parser errors (unlike scanner errors) with
+			// a 0-based line.
+			n++
+		}
 		return docError{line: n + offset, msg: "yaml: " + m[2]}
 	}
 	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
@@ -129,6 +139,19 @@ func shiftLines(n *yaml.Node, offset int) {
 	}
 }
 
+// nodeError is a problem with one node of an otherwise well-formed
+// document.
+type nodeError struct {
+	line int
+	msg  string
+}
+
+func (e *nodeError) Error() string { return e.msg }
+
+func nodeErrorf(n *yaml.Node, format string, args ...any) error {
+	return &nodeError{line: n.Line, msg: fmt.Sprintf(format, args...)}
+}
+
 // ErrTooLarge reports a document that exceeds the node budget, typically an
 // alias-expansion bomb.
 var ErrTooLarge = errors.New("document too large")
@@ -152,7 +175,7 @@ func toValue(n *yaml.Node, budget *int, depth int) (any, error) {
 		return toValue(n.Content[0], budget, depth+1)
 	case yaml.AliasNode:
 		if n.Alias == nil {
-			return nil, fmt.Errorf("line %d: unknown alias", n.Line)
+			return nil, nodeErrorf(n, "unknown alias")
 		}
 		return toValue(n.Alias, budget, depth+1)
 	case yaml.SequenceNode:
@@ -175,10 +198,10 @@ func toValue(n *yaml.Node, budget *int, depth int) (any, error) {
 				continue
 			}
 			if k.Kind != yaml.ScalarNode {
-				return nil, fmt.Errorf("line %d: mapping keys must be strings", k.Line)
+				return nil, nodeErrorf(k, "mapping keys must be strings")
 			}
 			if _, dup := out[k.Value]; dup {
-				return nil, fmt.Errorf("line %d: mapping key %q already defined", k.Line, k.Value)
+				return nil, nodeErrorf(k, "mapping key %q is defined twice", k.Value)
 			}
 			val, err := toValue(v, budget, depth+1)
 			if err != nil {
@@ -195,7 +218,7 @@ func toValue(n *yaml.Node, budget *int, depth int) (any, error) {
 	case yaml.ScalarNode:
 		return scalarValue(n)
 	}
-	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
+	return nil, nodeErrorf(n, "unsupported YAML node")
 }
 
 func mergeInto(out map[string]any, m *yaml.Node, budget *int, depth int) error {
@@ -210,7 +233,7 @@ func mergeInto(out map[string]any, m *yaml.Node, budget *int, depth int) error {
 		}
 		mv, ok := v.(map[string]any)
 		if !ok {
-			return fmt.Errorf("line %d: merge key (<<) needs a mapping", s.Line)
+			return nodeErrorf(s, "merge key (<<) needs a mapping")
 		}
 		for k, x := range mv {
 			if _, set := out[k]; !set {

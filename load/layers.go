@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,16 @@ var podSpecPaths = map[string]Path{
 	"Job":                   {"spec", "template", "spec"},
 	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
 	"PodTemplate":           {"template", "spec"},
+}
+
+// WorkloadKinds lists the kinds that hold a pod spec, sorted.
+func WorkloadKinds() []string {
+	out := make([]string, 0, len(podSpecPaths))
+	for k := range podSpecPaths {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // PodSpecPath returns where the pod spec of a workload kind is, or nil.

@@ -1,14 +1,71 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
 )
 
-// writeJSON writes the report exactly as the contract shows it.
+// writeJSON writes the report as the contract shows it, one finding and one
+// error to a line: as readable and diffable as indented JSON, and cheap to
+// write for tens of thousands of findings.
 func writeJSON(w io.Writer, r *Report, _ Options) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	bw := bufio.NewWriterSize(w, 1<<16)
+	line := func(prefix string, v any, suffix string) error {
+		b, err := marshal(v)
+		if err != nil {
+			return err
+		}
+		bw.WriteString(prefix)
+		bw.Write(b)
+		bw.WriteString(suffix)
+		return nil
+	}
+	if err := line("{\n  \"tool\": ", r.Tool, ",\n"); err != nil {
+		return err
+	}
+	if err := writeArray(bw, "findings", r.Findings, line); err != nil {
+		return err
+	}
+	if err := writeArray(bw, "errors", r.Errors, line); err != nil {
+		return err
+	}
+	if err := line("  \"summary\": ", r.Summary, "\n}\n"); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
+
+func writeArray[T any](bw *bufio.Writer, name string, items []T, line func(string, any, string) error) error {
+	if len(items) == 0 {
+		bw.WriteString("  \"" + name + "\": [],\n")
+		return nil
+	}
+	bw.WriteString("  \"" + name + "\": [\n")
+	for i, it := range items {
+		sep := ",\n"
+		if i == len(items)-1 {
+			sep = "\n"
+		}
+		if err := line("    ", it, sep); err != nil {
+			return err
+		}
+	}
+	bw.WriteString("  ],\n")
+	return nil
+}
+
+// marshal is json.Marshal without HTML escaping (messages hold < and >).
+func marshal(v any) ([]byte, error) {
+	var buf jsonBuffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.b[:len(buf.b)-1], nil // Encode adds a newline
+}
+
+type jsonBuffer struct{ b []byte }
+
+func (j *jsonBuffer) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }

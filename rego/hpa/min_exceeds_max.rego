@@ -7,6 +7,7 @@
 # related_resources:
 #   - ref: https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/
 # custom:
+#   kinds: [HorizontalPodAutoscaler]
 #   id: hpa.min-exceeds-max
 #   severity: error
 #   fix: Lower spec.minReplicas or raise spec.maxReplicas so that minReplicas is at most maxReplicas.

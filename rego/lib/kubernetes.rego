@@ -31,10 +31,12 @@ pod_metadata := object.get(input, pod_metadata_path, {}) if is_workload
 
 # Every container of the pod: regular, init and ephemeral, each as
 # {"container": <object>, "path": [..., "containers", i], "type": "containers"}.
-containers contains {"container": c, "path": array.concat(pod_spec_path, [type, i]), "type": type} if {
+# A complete rule, so it is computed once per resource however many rules
+# use it.
+containers := [{"container": c, "path": array.concat(pod_spec_path, [type, i]), "type": type} |
 	some type in ["containers", "initContainers", "ephemeralContainers"]
 	some i, c in pod_spec[type]
-}
+]
 
 # The path of a field below the pod spec.
 pod_path(rest) := array.concat(pod_spec_path, rest)

@@ -8,6 +8,7 @@
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
 # custom:
+#   kinds: [workloads]
 #   id: pss.capabilities_baseline
 #   severity: error
 #   level: baseline

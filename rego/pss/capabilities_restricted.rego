@@ -8,6 +8,7 @@
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
 # custom:
+#   kinds: [workloads]
 #   id: pss.capabilities_restricted
 #   severity: warning
 #   level: restricted

@@ -7,6 +7,7 @@
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
 # custom:
+#   kinds: [workloads]
 #   id: pss.privileged
 #   severity: error
 #   level: baseline

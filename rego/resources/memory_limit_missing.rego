@@ -7,6 +7,7 @@
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#requests-and-limits
 # custom:
+#   kinds: [workloads]
 #   id: resources.memory-limit-missing
 #   severity: error
 #   fix: Set resources.limits.memory on every container and init container, for example equal to its memory request.

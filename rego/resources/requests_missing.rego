@@ -8,6 +8,7 @@
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#requests-and-limits
 # custom:
+#   kinds: [workloads]
 #   id: resources.requests-missing
 #   severity: warning
 #   fix: Set resources.requests.cpu and resources.requests.memory on every container and init container.

@@ -1,0 +1,146 @@
+package load
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kubegate/kubegate/report"
+)
+
+func TestPathString(t *testing.T) {
+	for _, tc := range []struct {
+		p    Path
+		want string
+	}{
+		{Path{"spec", "template", "spec", "containers", 0, "securityContext", "privileged"}, "spec.template.spec.containers[0].securityContext.privileged"},
+		{Path{"metadata", "annotations", "container.apparmor.security.beta.kubernetes.io/web"}, `metadata.annotations["container.apparmor.security.beta.kubernetes.io/web"]`},
+		{Path{}, ""},
+	} {
+		if got := tc.p.String(); got != tc.want {
+			t.Errorf("%v: got %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
+
+func loadString(t *testing.T, name, content string) *Result {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return Load([]string{name}, Options{WorkDir: dir})
+}
+
+func TestDecodeEdgeCases(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, content string
+		resources           int
+		errs                []report.InputError
+	}{
+		{name: "empty file", file: "a.yaml", content: ""},
+		{name: "empty documents", file: "a.yaml", content: "---\n---\n# only a comment\n---\n"},
+		{name: "not kubernetes", file: "values.yaml", content: "replicaCount: 3\nimage: {tag: x}\n"},
+		{name: "kind without apiVersion", file: "a.yaml", content: "\n\nkind: Pod\nmetadata: {name: x}\n",
+			errs: []report.InputError{{File: "a.yaml", Line: 3, Message: `Kubernetes object of kind "Pod" has no apiVersion`}}},
+		{name: "scalar document", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\njust text\n",
+			resources: 1, errs: []report.InputError{{File: "a.yaml", Line: 5, Message: "document is not a Kubernetes object (a mapping with apiVersion and kind)"}}},
+		{name: "duplicate key", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n",
+			errs: []report.InputError{{File: "a.yaml", Line: 5, Message: `mapping key "name" is defined twice`}}},
+		{name: "tab indentation", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: a\n",
+			errs: []report.InputError{{File: "a.yaml", Line: 4, Message: "yaml: found character that cannot start any token"}}},
+		{name: "kustomization file read as a file", file: "k.yaml", content: "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"},
+		{name: "JSON list", file: "l.json", content: `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}},{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b"}}]}`,
+			resources: 2},
+		{name: "broken then good", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata: {name: [}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: ok}\n",
+			resources: 1, errs: []report.InputError{{File: "a.yaml", Line: 3, Message: "yaml: did not find expected node content"}}},
+		{name: "unclosed block mapping", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n labels: {}\n",
+			errs: []report.InputError{{File: "a.yaml", Line: 5, Message: "yaml: did not find expected key"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := loadString(t, tc.file, tc.content)
+			if len(r.Resources) != tc.resources {
+				t.Errorf("%d resources, want %d", len(r.Resources), tc.resources)
+			}
+			if len(r.Errors) != len(tc.errs) {
+				t.Fatalf("errors %+v, want %+v", r.Errors, tc.errs)
+			}
+			for i := range tc.errs {
+				if r.Errors[i] != tc.errs[i] {
+					t.Errorf("error %+v, want %+v", r.Errors[i], tc.errs[i])
+				}
+			}
+		})
+	}
+}
+
+func TestAliasBombIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n")
+	prev := "a"
+	for i := 0; i < 9; i++ {
+		name := string(rune('b' + i))
+		b.WriteString("  " + name + ": &" + name + " [")
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("*" + prev)
+		}
+		b.WriteString("]\n")
+		prev = name
+	}
+	r := loadString(t, "bomb.yaml", b.String())
+	if len(r.Resources) != 0 || len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "too large") {
+		t.Fatalf("resources %d, errors %+v", len(r.Resources), r.Errors)
+	}
+}
+
+func TestLocateMissingFieldUsesNearestParent(t *testing.T) {
+	r := loadString(t, "p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: x\n    - name: b\n      resources:\n        limits: {cpu: 1}\n")
+	res := r.Resources[0]
+	for _, tc := range []struct {
+		p    Path
+		want report.Location
+	}{
+		{Path{"spec", "containers", 1, "resources", "limits", "memory"}, report.Location{File: "p.yaml", Line: 10, Column: 9}},
+		{Path{"spec", "containers", 0, "resources", "limits", "memory"}, report.Location{File: "p.yaml", Line: 6, Column: 7}},
+		{Path{"spec", "securityContext", "runAsNonRoot"}, report.Location{File: "p.yaml", Line: 4, Column: 1}},
+		{Path{"spec", "containers", 1, "image"}, report.Location{File: "p.yaml", Line: 8, Column: 7}},
+		{nil, report.Location{File: "p.yaml", Line: 1, Column: 1}},
+	} {
+		if got := res.Locate(tc.p); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestPointerPath(t *testing.T) {
+	obj := map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "a"}, map[string]any{"name": "b"}}}, "a/b": map[string]any{"~x": 1}}
+	for ptr, want := range map[string]string{
+		"/spec/containers/1/image": "spec.containers[1].image",
+		"/spec/containers/-":       "spec.containers[1]",
+		"/a~1b/~0x":                `["a/b"]["~x"]`,
+	} {
+		if got := pointerPath(obj, ptr).String(); got != want {
+			t.Errorf("%s: got %s, want %s", ptr, got, want)
+		}
+	}
+}
+
+func TestIsRemote(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"https://github.com/org/repo//base?ref=v1": true,
+		"github.com/org/repo/base?ref=main":        true,
+		"git@github.com:org/repo.git":              true,
+		"ssh://git@example.com/repo.git":           true,
+		"../base":                                  false,
+		"deployment.yaml":                          false,
+		"overlays/github.com-mirror":               false,
+	} {
+		if got := isRemote(ref); got != want {
+			t.Errorf("isRemote(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}
