@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/kubegate/kubegate/report"
 )
 
@@ -227,7 +229,9 @@ func (l *loader) walk(dir, root string) []job {
 	}
 	var jobs []job
 	for _, k := range kusts {
-		if !used[k] {
+		// A component only means something inside a kustomization; one
+		// that nothing here uses cannot be built on its own.
+		if !used[k] && !isComponent(k) {
 			jobs = append(jobs, job{kust: k, root: root})
 		}
 	}
@@ -269,6 +273,20 @@ func kustomizationFile(dir string) string {
 		}
 	}
 	return ""
+}
+
+// isComponent reports whether the kustomization in dir is a kustomize
+// Component (kind: Component).
+func isComponent(dir string) bool {
+	data, err := os.ReadFile(kustomizationFile(dir))
+	if err != nil {
+		return false
+	}
+	var head struct {
+		Kind string `yaml:"kind"`
+	}
+	_ = yaml.Unmarshal(data, &head)
+	return head.Kind == "Component"
 }
 
 // repositoryRoot is the boundary no input may read outside of: the git

@@ -248,3 +248,26 @@ func TestRemoteBasesAndEscapesAreRefused(t *testing.T) {
 		t.Error("a file outside the repository was read")
 	}
 }
+
+// A directory walk renders kustomizations that nothing else uses, but not
+// bases (rendered through their overlays) nor components nothing uses
+// (which cannot be built alone).
+func TestWalkRendersOnlyTopKustomizations(t *testing.T) {
+	stdout, stderr, code := run(t, "", nil, "", "check", "-o", "json", "--fail-on", "never", "fixtures/shop")
+	r := decodeReport(t, stdout)
+	if code != ExitOK || len(r.Errors) != 0 {
+		t.Fatalf("exit %d, errors %+v, stderr %s", code, r.Errors, stderr)
+	}
+	names := map[string]bool{}
+	for _, f := range r.Findings {
+		names[f.Resource.Namespace+"/"+f.Resource.Name] = true
+	}
+	// dev-web (dev overlay) and web in shop-prod (prod overlay); never the
+	// bare base "web" without a namespace.
+	if !names["shop-dev/dev-web"] || !names["shop-prod/web"] || names["/web"] {
+		t.Errorf("resources with findings: %v", names)
+	}
+	if r.Summary.Resources != 6 {
+		t.Errorf("%d resources, want 6 (3 per overlay)", r.Summary.Resources)
+	}
+}
