@@ -271,3 +271,14 @@ func TestWalkRendersOnlyTopKustomizations(t *testing.T) {
 		t.Errorf("%d resources, want 6 (3 per overlay)", r.Summary.Resources)
 	}
 }
+
+func TestUnusedComponentIsNotBuiltAlone(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "components", "extra"), 0o755)
+	os.WriteFile(filepath.Join(dir, "components", "extra", "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: missing}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), 0o644)
+	stdout, _, code := run(t, dir, nil, "", "check", "-o", "json", ".")
+	if r := decodeReport(t, stdout); code != ExitOK || len(r.Errors) != 0 || r.Summary.Resources != 1 {
+		t.Errorf("exit %d, errors %+v, summary %+v", code, r.Errors, r.Summary)
+	}
+}
