@@ -262,7 +262,7 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 			Location: r.Locate(path),
 		})
 	}
-	return findings, nil
+	return findings, errs
 }
 
 // toPath reads a policy's field path: strings and integer indices.

@@ -3,6 +3,7 @@ package evaluate
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -65,7 +66,8 @@ func rulesOf(mods map[string]*ast.Module) ([]Rule, error) {
 	var rules []Rule
 	var errs []string
 	seen := map[string]string{}
-	for file, m := range mods {
+	for _, file := range slices.Sorted(maps.Keys(mods)) {
+		m := mods[file]
 		pkg := m.Package.Path.String()
 		if !strings.HasPrefix(pkg, rulePackagePrefix) {
 			continue
@@ -121,7 +123,8 @@ func ruleOf(file string, m *ast.Module) (Rule, error) {
 		return r, fmt.Errorf("%s: custom.severity: %v", file, err)
 	}
 	r.Severity = sev
-	if lv := str("level"); lv != "" {
+	if raw, ok := a.Custom["level"]; ok {
+		lv, _ := raw.(string)
 		if r.Level, err = ParseLevel(lv); err != nil || r.Level == Privileged {
 			return r, fmt.Errorf("%s: custom.level must be baseline or restricted, not %q", file, lv)
 		}
@@ -132,13 +135,13 @@ func ruleOf(file string, m *ast.Module) (Rule, error) {
 			return r, fmt.Errorf("%s: custom.kinds must be a non-empty list of kinds", file)
 		}
 		for _, k := range list {
-			switch k, _ := k.(string); {
-			case k == "workloads":
+			switch ks, _ := k.(string); {
+			case ks == "workloads":
 				r.Kinds = append(r.Kinds, load.WorkloadKinds()...)
-			case k != "" && k[0] >= 'A' && k[0] <= 'Z':
-				r.Kinds = append(r.Kinds, k)
+			case ks != "" && ks[0] >= 'A' && ks[0] <= 'Z':
+				r.Kinds = append(r.Kinds, ks)
 			default:
-				return r, fmt.Errorf("%s: custom.kinds: %v is not a kind (want e.g. Deployment, or workloads)", file, k)
+				return r, fmt.Errorf("%s: custom.kinds: %#v is not a kind (want e.g. Deployment, or workloads)", file, k)
 			}
 		}
 		slices.Sort(r.Kinds)

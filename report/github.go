@@ -13,8 +13,11 @@ func writeGitHub(w io.Writer, r *Report, _ Options) error {
 	bw := bufio.NewWriter(w)
 	cmd := map[Severity]string{Error: "error", Warning: "warning", Notice: "notice"}
 	for _, f := range r.Findings {
-		props := []string{"file=" + escapeProperty(f.Location.File)}
-		if f.Location.Line > 0 {
+		var props []string
+		if f.Location.File != "" {
+			props = append(props, "file="+escapeProperty(f.Location.File))
+		}
+		if f.Location.File != "" && f.Location.Line > 0 {
 			props = append(props, fmt.Sprintf("line=%d", f.Location.Line))
 			if f.Location.Column > 0 {
 				props = append(props, fmt.Sprintf("col=%d", f.Location.Column))

@@ -60,7 +60,7 @@ func (s *Severity) UnmarshalText(b []byte) error {
 type Resource struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
-	Namespace  string `json:"namespace,omitempty"`
+	Namespace  string `json:"namespace"`
 	Name       string `json:"name"`
 }
 
@@ -99,7 +99,7 @@ type Finding struct {
 	Resource Resource `json:"resource"`
 	// Field is the dotted path of the offending field in the rendered
 	// resource, e.g. spec.template.spec.containers[0].securityContext.privileged.
-	Field    string   `json:"field,omitempty"`
+	Field    string   `json:"field"`
 	Location Location `json:"location"`
 }
 
@@ -145,7 +145,7 @@ type Report struct {
 }
 
 // Normalize sorts findings and errors into their canonical order (file,
-// line, column, rule, then the rest) and recounts the summary's severities,
+// line, rule, column, then the rest) and recounts the summary's severities,
 // so that two runs over the same input give identical bytes.
 func (r *Report) Normalize() {
 	slices.SortFunc(r.Findings, compareFindings)
@@ -180,6 +180,7 @@ func compareFindings(a, b Finding) int {
 		strings.Compare(a.Rule, b.Rule),
 		cmp.Compare(a.Location.Column, b.Location.Column),
 		strings.Compare(a.Resource.Kind, b.Resource.Kind),
+		strings.Compare(a.Resource.APIVersion, b.Resource.APIVersion),
 		strings.Compare(a.Resource.Namespace, b.Resource.Namespace),
 		strings.Compare(a.Resource.Name, b.Resource.Name),
 		strings.Compare(a.Field, b.Field),

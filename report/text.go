@@ -49,8 +49,8 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 		fmt.Fprintln(bw)
 	}
 	s := r.Summary
-	fmt.Fprintf(bw, "%d resources checked: %s, %s, %s",
-		s.Resources, plural(s.Error, "error"), plural(s.Warning, "warning"), plural(s.Notice, "notice"))
+	fmt.Fprintf(bw, "%s checked: %s, %s, %s",
+		plural(s.Resources, "resource"), plural(s.Error, "error"), plural(s.Warning, "warning"), plural(s.Notice, "notice"))
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(bw, "; %s could not be evaluated", plural(len(r.Errors), "input"))
 	}

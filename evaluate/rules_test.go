@@ -1,0 +1,390 @@
+package evaluate
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kubegate/kubegate/load"
+	"github.com/kubegate/kubegate/report"
+)
+
+// ruleMeta writes a self-contained rule module; an empty field leaves its
+// METADATA key out.
+type ruleMeta struct {
+	Title, Description, Docs string
+	ID, Severity, Level, Fix string
+	// Kinds is the YAML value of custom.kinds, e.g. "[workloads]".
+	Kinds string
+	// Body is the Rego after the imports; empty means a rule that never fires.
+	Body string
+}
+
+func (m ruleMeta) module(pkg string) string {
+	var b strings.Builder
+	b.WriteString("# METADATA\n")
+	if m.Title != "" {
+		fmt.Fprintf(&b, "# title: %s\n", m.Title)
+	}
+	if m.Description != "" {
+		fmt.Fprintf(&b, "# description: %s\n", m.Description)
+	}
+	if m.Docs != "" {
+		fmt.Fprintf(&b, "# related_resources:\n#   - ref: %s\n", m.Docs)
+	}
+	b.WriteString("# custom:\n")
+	for _, kv := range [][2]string{{"id", m.ID}, {"severity", m.Severity}, {"level", m.Level}, {"fix", m.Fix}, {"kinds", m.Kinds}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, "#   %s: %s\n", kv[0], kv[1])
+		}
+	}
+	body := m.Body
+	if body == "" {
+		body = `violations contains {"msg": "never", "path": []} if input.never_set == true`
+	}
+	fmt.Fprintf(&b, "package %s\n\nimport rego.v1\n\n%s\n", pkg, body)
+	return b.String()
+}
+
+// validMeta is complete; cases change one thing.
+func validMeta() ruleMeta {
+	return ruleMeta{
+		Title:       "Example rule",
+		Description: "Explains why it matters.",
+		Docs:        "https://example.com/rule",
+		ID:          "resources.example",
+		Severity:    "warning",
+		Fix:         "Do the right thing.",
+		Kinds:       "[workloads]",
+	}
+}
+
+func TestRuleMetadataValid(t *testing.T) {
+	withKinds := func(k ...string) []string { return slices.Sorted(slices.Values(k)) }
+	tests := []struct {
+		name string
+		meta func(m *ruleMeta)
+		want Rule
+	}{
+		{
+			name: "workloads",
+			meta: func(m *ruleMeta) {},
+			want: Rule{
+				ID: "resources.example", Severity: report.Warning, Title: "Example rule",
+				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
+				Kinds: load.WorkloadKinds(),
+			},
+		},
+		{
+			name: "named kind",
+			meta: func(m *ruleMeta) { m.Kinds = "[HorizontalPodAutoscaler]"; m.Severity = "error" },
+			want: Rule{
+				ID: "resources.example", Severity: report.Error, Title: "Example rule",
+				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
+				Kinds: []string{"HorizontalPodAutoscaler"},
+			},
+		},
+		{
+			name: "workloads, a named kind and a repeat",
+			meta: func(m *ruleMeta) { m.Kinds = "[Service, workloads, Pod]" },
+			want: Rule{
+				ID: "resources.example", Severity: report.Warning, Title: "Example rule",
+				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
+				Kinds: withKinds(append(load.WorkloadKinds(), "Service")...),
+			},
+		},
+		{
+			name: "every kind, no docs",
+			meta: func(m *ruleMeta) { m.Kinds = ""; m.Docs = ""; m.Severity = "notice" },
+			want: Rule{
+				ID: "resources.example", Severity: report.Notice, Title: "Example rule",
+				Rationale: "Explains why it matters.", Fix: "Do the right thing.",
+			},
+		},
+		{
+			name: "pss baseline",
+			meta: func(m *ruleMeta) { m.ID = "pss.example"; m.Level = "baseline" },
+			want: Rule{
+				ID: "pss.example", Severity: report.Warning, Title: "Example rule",
+				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
+				Level: Baseline, Kinds: load.WorkloadKinds(),
+			},
+		},
+		{
+			name: "pss restricted",
+			meta: func(m *ruleMeta) { m.ID = "pss.example"; m.Level = "restricted" },
+			want: Rule{
+				ID: "pss.example", Severity: report.Warning, Title: "Example rule",
+				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
+				Level: Restricted, Kinds: load.WorkloadKinds(),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := validMeta()
+			tt.meta(&m)
+			e, err := New(Options{Policies: policyFS(map[string]string{
+				"custom/example.rego":      m.module("kubegate.rules.custom.example"),
+				"custom/example_test.rego": "this is not Rego: test modules are not read",
+				"custom/README.md":         "not a module",
+				"lib/helpers.rego":         "package kubegate.lib.helpers\n\nimport rego.v1\n\nanswer := 42\n",
+			})})
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			want := tt.want
+			want.Package = "kubegate.rules.custom.example"
+			want.File = "custom/example.rego"
+			if got := e.Rules(); !reflect.DeepEqual(got, []Rule{want}) {
+				t.Errorf("rules:\n got %+v\nwant %+v", got, []Rule{want})
+			}
+		})
+	}
+}
+
+func TestRuleMetadataInvalid(t *testing.T) {
+	const file = "custom/bad.rego"
+	const pkg = "kubegate.rules.custom.bad"
+	bad := func(change func(m *ruleMeta)) map[string]string {
+		m := validMeta()
+		change(&m)
+		return map[string]string{file: m.module(pkg)}
+	}
+	tests := []struct {
+		name    string
+		modules map[string]string
+		want    []string // each must appear in the error
+	}{
+		{
+			name:    "missing id",
+			modules: bad(func(m *ruleMeta) { m.ID = "" }),
+			want:    []string{file, "lacks custom.id"},
+		},
+		{
+			name:    "missing fix",
+			modules: bad(func(m *ruleMeta) { m.Fix = "" }),
+			want:    []string{file, "lacks custom.fix"},
+		},
+		{
+			name:    "missing title and description",
+			modules: bad(func(m *ruleMeta) { m.Title = ""; m.Description = "" }),
+			want:    []string{file, "lacks description, title"},
+		},
+		{
+			name:    "no metadata",
+			modules: map[string]string{file: "package " + pkg + "\n\nimport rego.v1\n\nviolations := set()\n"},
+			want:    []string{file, "no package-scoped METADATA"},
+		},
+		{
+			name:    "bad severity",
+			modules: bad(func(m *ruleMeta) { m.Severity = "critical" }),
+			want:    []string{file, "custom.severity", `"critical"`},
+		},
+		{
+			name:    "missing severity",
+			modules: bad(func(m *ruleMeta) { m.Severity = "" }),
+			want:    []string{file, "custom.severity"},
+		},
+		{
+			name:    "severity never",
+			modules: bad(func(m *ruleMeta) { m.Severity = "never" }),
+			want:    []string{file, "custom.severity", `"never"`},
+		},
+		{
+			name: "duplicate id across modules",
+			modules: map[string]string{
+				"one/first.rego":  validMeta().module("kubegate.rules.one.first"),
+				"two/second.rego": validMeta().module("kubegate.rules.two.second"),
+			},
+			want: []string{"one/first.rego", "two/second.rego", "resources.example"},
+		},
+		{
+			name:    "pss rule without level",
+			modules: bad(func(m *ruleMeta) { m.ID = "pss.example" }),
+			want:    []string{file, "custom.level"},
+		},
+		{
+			name:    "non-pss rule with level",
+			modules: bad(func(m *ruleMeta) { m.Level = "baseline" }),
+			want:    []string{file, "custom.level"},
+		},
+		{
+			name:    "invalid level",
+			modules: bad(func(m *ruleMeta) { m.ID = "pss.example"; m.Level = "strict" }),
+			want:    []string{file, "custom.level", `"strict"`},
+		},
+		{
+			name:    "privileged level",
+			modules: bad(func(m *ruleMeta) { m.ID = "pss.example"; m.Level = "privileged" }),
+			want:    []string{file, "custom.level", `"privileged"`},
+		},
+		{
+			name:    "kinds not a list",
+			modules: bad(func(m *ruleMeta) { m.Kinds = "Deployment" }),
+			want:    []string{file, "custom.kinds must be a non-empty list"},
+		},
+		{
+			name:    "kinds empty",
+			modules: bad(func(m *ruleMeta) { m.Kinds = "[]" }),
+			want:    []string{file, "custom.kinds must be a non-empty list"},
+		},
+		{
+			name:    "kinds null",
+			modules: bad(func(m *ruleMeta) { m.Kinds = "null" }),
+			want:    []string{file, "custom.kinds must be a non-empty list"},
+		},
+		{
+			name:    "lowercase kind",
+			modules: bad(func(m *ruleMeta) { m.Kinds = "[Pod, deployment]" }),
+			want:    []string{file, `custom.kinds: "deployment" is not a kind`},
+		},
+		{
+			name:    "kind not a string",
+			modules: bad(func(m *ruleMeta) { m.Kinds = "[42]" }),
+			want:    []string{file, "custom.kinds", "is not a kind"},
+		},
+		{
+			name: "every problem is reported",
+			modules: map[string]string{
+				"a.rego": ruleMeta{Title: "A", Description: "A.", ID: "resources.a", Severity: "error"}.module("kubegate.rules.a"),
+				"b.rego": ruleMeta{Title: "B", Description: "B.", ID: "resources.b", Severity: "fatal", Fix: "B."}.module("kubegate.rules.b"),
+			},
+			want: []string{"a.rego: METADATA lacks custom.fix", "b.rego: custom.severity"},
+		},
+		{
+			name:    "syntax error",
+			modules: map[string]string{file: "package " + pkg + "\n\nviolations contains {\n"},
+			want:    []string{file},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := New(Options{Policies: policyFS(tt.modules)})
+			if err == nil {
+				t.Fatalf("New succeeded with rules %+v", e.Rules())
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error does not contain %q:\n%v", s, err)
+				}
+			}
+		})
+	}
+}
+
+// psaChecks are the check IDs of k8s.io/pod-security-admission and the
+// level each belongs to.
+var psaChecks = map[string]Level{
+	"allowPrivilegeEscalation":  Restricted,
+	"appArmorProfile":           Baseline,
+	"capabilities_baseline":     Baseline,
+	"capabilities_restricted":   Restricted,
+	"hostNamespaces":            Baseline,
+	"hostPathVolumes":           Baseline,
+	"hostPorts":                 Baseline,
+	"hostProcess":               Baseline,
+	"privileged":                Baseline,
+	"procMount":                 Baseline,
+	"restrictedVolumes":         Restricted,
+	"runAsNonRoot":              Restricted,
+	"runAsUser":                 Restricted,
+	"seLinuxOptions":            Baseline,
+	"seccompProfile_baseline":   Baseline,
+	"seccompProfile_restricted": Restricted,
+	"sysctls":                   Baseline,
+	"windowsHostProcess":        Baseline,
+}
+
+func TestEmbeddedRules(t *testing.T) {
+	e := newEngine(t, Options{PSS: DefaultPSSModes})
+	rules := e.Rules()
+	if len(rules) == 0 {
+		t.Fatal("no embedded rules")
+	}
+	var ids []string
+	for _, r := range rules {
+		ids = append(ids, r.ID)
+		for field, v := range map[string]string{"ID": r.ID, "Title": r.Title, "Rationale": r.Rationale, "Fix": r.Fix, "Docs": r.Docs, "Package": r.Package, "File": r.File} {
+			if v == "" {
+				t.Errorf("%s (%s): empty %s", r.ID, r.File, field)
+			}
+		}
+		if !strings.HasPrefix(r.Docs, "https://") {
+			t.Errorf("%s: docs %q is not an https URL", r.ID, r.Docs)
+		}
+		if r.Severity < report.Notice || r.Severity > report.Error {
+			t.Errorf("%s: severity %v", r.ID, r.Severity)
+		}
+		if len(r.Kinds) == 0 {
+			t.Errorf("%s: applies to every kind; the built-in rules should name theirs", r.ID)
+		}
+		area, check, _ := strings.Cut(r.ID, ".")
+		switch area {
+		case "pss":
+			want, ok := psaChecks[check]
+			if !ok {
+				t.Errorf("%s: %q is not a pod-security-admission check ID", r.ID, check)
+			} else if r.Level != want {
+				t.Errorf("%s: level %v, but pod-security-admission puts it in %v", r.ID, r.Level, want)
+			}
+		case "resources", "hpa", "images":
+			if r.Level != Privileged {
+				t.Errorf("%s: only pss.* rules carry a level, got %v", r.ID, r.Level)
+			}
+		default:
+			t.Errorf("%s: id is not under pss., resources., hpa. or images.", r.ID)
+		}
+		if check == "" {
+			t.Errorf("%s: nothing after the area prefix", r.ID)
+		}
+	}
+	if !slices.IsSorted(ids) {
+		t.Errorf("rules are not sorted by id: %v", ids)
+	}
+	if c := slices.Compact(slices.Clone(ids)); len(c) != len(ids) {
+		t.Errorf("duplicate rule ids: %v", ids)
+	}
+	for _, id := range []string{"pss.privileged", "pss.runAsNonRoot", "hpa.min-exceeds-max", "resources.memory-limit-missing"} {
+		if !slices.Contains(ids, id) {
+			t.Errorf("rule %s is missing from %v", id, ids)
+		}
+	}
+}
+
+// TestRuleJSON checks how `kubegate rules` would show a rule: names, not
+// numbers, and no level on rules outside pss.*.
+func TestRuleJSON(t *testing.T) {
+	e := newEngine(t, Options{PSS: DefaultPSSModes})
+	tests := []struct {
+		id       string
+		severity string
+		level    any // nil: no "level" key
+	}{
+		{id: "pss.privileged", severity: "error", level: "baseline"},
+		{id: "pss.runAsNonRoot", severity: "warning", level: "restricted"},
+		{id: "hpa.min-exceeds-max", severity: "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			i := slices.IndexFunc(e.Rules(), func(r Rule) bool { return r.ID == tt.id })
+			if i < 0 {
+				t.Fatalf("no rule %s", tt.id)
+			}
+			b, err := json.Marshal(e.Rules()[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["id"] != tt.id || m["severity"] != tt.severity || m["level"] != tt.level {
+				t.Errorf("got %s, want id %s, severity %s, level %v", b, tt.id, tt.severity, tt.level)
+			}
+		})
+	}
+}
