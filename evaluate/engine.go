@@ -4,6 +4,7 @@
 package evaluate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,7 +27,15 @@ import (
 // Options configure an Engine. The engine reads nothing else: no flags, no
 // environment.
 type Options struct {
+	// PSS are the default Pod Security modes; a Namespace in the input
+	// with pod-security.kubernetes.io labels overrides them for its
+	// resources.
 	PSS PSSModes
+	// PSSExemptNamespaces and PSSExemptRuntimeClasses exempt resources
+	// from the Pod Security checks, as the admission controller's
+	// exemptions do.
+	PSSExemptNamespaces     []string
+	PSSExemptRuntimeClasses []string
 	// Parallelism bounds concurrent evaluations; 0 means GOMAXPROCS.
 	Parallelism int
 	// Policies is the policy file system; nil means the embedded policies.
@@ -39,6 +48,7 @@ type Engine struct {
 	rules    []Rule
 	byPkg    map[string]*Rule
 	compiler *ast.Compiler
+	pss      *pssRules
 	// groups are the aggregating packages, one per distinct set of rules;
 	// groupOf maps a kind to its group, otherKinds is for unnamed kinds.
 	groups     []string
@@ -67,6 +77,9 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, rules: rules, byPkg: map[string]*Rule{}, groupOf: map[string]int{}}
+	if e.pss, err = newPSSRules(e.rules); err != nil {
+		return nil, err
+	}
 	for i := range e.rules {
 		e.byPkg[e.rules[i].Package] = &e.rules[i]
 	}
@@ -160,6 +173,8 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 		queries[g] = pq
 	}
 	res := &Result{}
+	nsModes, labelErrs := e.namespaceModes(resources)
+	res.Errors = append(res.Errors, labelErrs...)
 	var mu sync.Mutex
 	work := make(chan *load.Resource)
 	var wg sync.WaitGroup
@@ -172,7 +187,7 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 				if g < 0 {
 					continue
 				}
-				fs, errs := e.evaluateOne(ctx, queries[g], r)
+				fs, errs := e.evaluateOne(ctx, queries[g], r, nsModes)
 				mu.Lock()
 				res.Findings = append(res.Findings, fs...)
 				res.Errors = append(res.Errors, errs...)
@@ -208,7 +223,78 @@ func index(resources []*load.Resource) map[string]any {
 	return idx
 }
 
-func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *load.Resource) (findings []report.Finding, errs []report.InputError) {
+// namespaceModes reads the Pod Security modes of every Namespace in the
+// input that carries pod-security.kubernetes.io labels.
+func (e *Engine) namespaceModes(resources []*load.Resource) (map[string]PSSModes, []report.InputError) {
+	out := map[string]PSSModes{}
+	var errs []report.InputError
+	for _, r := range resources {
+		id := r.ID()
+		if id.Kind != "Namespace" || id.APIVersion != "v1" {
+			continue
+		}
+		meta, _ := r.Object["metadata"].(map[string]any)
+		raw, _ := meta["labels"].(map[string]any)
+		labels := map[string]string{}
+		for k, v := range raw {
+			if s, ok := v.(string); ok && strings.HasPrefix(k, labelPrefix) {
+				labels[k] = s
+			}
+		}
+		if len(labels) == 0 {
+			continue
+		}
+		modes, bad := ModesFromLabels(labels, e.opts.PSS)
+		for _, le := range bad {
+			loc := r.Locate(load.Path{"metadata", "labels", le.Label})
+			errs = append(errs, report.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v (the admission controller would use %s)", id, le, modes)})
+		}
+		out[id.Name] = modes
+	}
+	return out, errs
+}
+
+// String describes the modes as the report shows them.
+func (m PSSModes) String() string {
+	return fmt.Sprintf("enforce %s, warn %s, audit %s", m.Enforce, m.Warn, m.Audit)
+}
+
+// pssExempt reports whether a resource is exempt from Pod Security checks.
+func (e *Engine) pssExempt(r *load.Resource, id report.Resource) bool {
+	if slices.Contains(e.opts.PSSExemptNamespaces, id.Namespace) && id.Namespace != "" {
+		return true
+	}
+	if len(e.opts.PSSExemptRuntimeClasses) == 0 {
+		return false
+	}
+	spec, _ := lookupPath(r.Object, load.PodSpecPath(id.Kind)).(map[string]any)
+	rc, _ := spec["runtimeClassName"].(string)
+	return rc != "" && slices.Contains(e.opts.PSSExemptRuntimeClasses, rc)
+}
+
+func lookupPath(obj any, p load.Path) any {
+	if p == nil {
+		return nil
+	}
+	cur := obj
+	for _, s := range p {
+		m, _ := cur.(map[string]any)
+		k, _ := s.(string)
+		cur = m[k]
+	}
+	return cur
+}
+
+// pssViolation is one violation of a Pod Security check, before the
+// violations of a check in one resource become one finding.
+type pssViolation struct {
+	sev  report.Severity
+	msg  string
+	path load.Path
+	loc  report.Location
+}
+
+func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *load.Resource, nsModes map[string]PSSModes) (findings []report.Finding, errs []report.InputError) {
 	id := r.ID()
 	fail := func(msg string) {
 		loc := r.Locate(nil)
@@ -232,6 +318,12 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return nil, nil
 	}
+	modes, ok := nsModes[id.Namespace]
+	if !ok {
+		modes = e.opts.PSS
+	}
+	exempt := e.pssExempt(r, id)
+	pss := map[*Rule][]pssViolation{}
 	all, _ := rs[0].Expressions[0].Value.([]any)
 	for _, x := range all {
 		pair, _ := x.([]any)
@@ -246,23 +338,74 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 			fail(fmt.Sprintf("policy %s returned a violation without a msg: %v", pkg, pair[1]))
 			continue
 		}
-		sev := rule.Severity
+		path := toPath(v["path"])
 		if rule.Level != Privileged {
-			if sev = e.opts.PSS.severity(rule.Level); sev == report.SeverityNone {
+			if exempt {
 				continue
 			}
+			lo, hi, ok := versionRange(v["versions"])
+			if !ok {
+				fail(fmt.Sprintf("policy %s returned a violation whose versions is not [lo, hi]: %v", pkg, v["versions"]))
+				continue
+			}
+			if sev := e.pss.severity(rule, modes, lo, hi); sev != report.SeverityNone {
+				pss[rule] = append(pss[rule], pssViolation{sev: sev, msg: msg, path: path, loc: r.Locate(path)})
+			}
+			continue
 		}
-		path := toPath(v["path"])
 		findings = append(findings, report.Finding{
 			Rule:     rule.ID,
-			Severity: sev,
+			Severity: rule.Severity,
 			Message:  msg,
 			Resource: id,
 			Field:    path.String(),
 			Location: r.Locate(path),
 		})
 	}
+	for rule, vs := range pss {
+		findings = append(findings, mergePSS(rule, id, vs))
+	}
 	return findings, errs
+}
+
+// mergePSS makes the violations of one Pod Security check in one resource
+// one finding, as the admission controller gives one verdict per check: at
+// the highest severity, located at the first place written, the other
+// places as related locations, every message kept.
+func mergePSS(rule *Rule, id report.Resource, vs []pssViolation) report.Finding {
+	slices.SortStableFunc(vs, func(a, b pssViolation) int {
+		return cmp.Or(cmp.Compare(b.sev, a.sev), strings.Compare(a.loc.File, b.loc.File), cmp.Compare(a.loc.Line, b.loc.Line), cmp.Compare(a.loc.Column, b.loc.Column), strings.Compare(a.msg, b.msg))
+	})
+	f := report.Finding{Rule: rule.ID, Severity: vs[0].sev, Resource: id, Field: vs[0].path.String(), Location: vs[0].loc}
+	var msgs []string
+	for i, v := range vs {
+		if !slices.Contains(msgs, v.msg) {
+			msgs = append(msgs, v.msg)
+		}
+		if i > 0 && v.loc != f.Location && !slices.Contains(f.Related, v.loc) {
+			f.Related = append(f.Related, v.loc)
+		}
+	}
+	f.Message = strings.Join(msgs, "; ")
+	return f
+}
+
+// versionRange reads a violation's optional versions: [lo, hi].
+func versionRange(v any) (lo, hi int, ok bool) {
+	if v == nil {
+		return 0, 9999, true
+	}
+	arr, _ := v.([]any)
+	if len(arr) != 2 {
+		return 0, 0, false
+	}
+	p := toPath(arr)
+	if len(p) != 2 {
+		return 0, 0, false
+	}
+	lo, ok1 := p[0].(int)
+	hi, ok2 := p[1].(int)
+	return lo, hi, ok1 && ok2 && lo <= hi
 }
 
 // toPath reads a policy's field path: strings and integer indices.

@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -90,16 +91,155 @@ var DefaultPSSModes = PSSModes{
 	Audit:   LevelVersion{Level: Privileged, Minor: -1},
 }
 
-// severity is the highest severity whose mode's level includes a check of
-// the given level; SeverityNone when no mode does.
-func (m PSSModes) severity(check Level) report.Severity {
-	switch {
-	case m.Enforce.Level >= check:
-		return report.Error
-	case m.Warn.Level >= check:
-		return report.Warning
-	case m.Audit.Level >= check:
-		return report.Notice
+// minor is the policy minor a mode evaluates: latest, and versions newer
+// than kubegate knows, are the newest it knows (as upstream evaluates them).
+func (lv LevelVersion) minor() int {
+	if lv.Minor < 0 || lv.Minor > NewestPolicyMinor {
+		return NewestPolicyMinor
+	}
+	return lv.Minor
+}
+
+// Namespace labels that set a namespace's Pod Security modes.
+const (
+	labelPrefix = "pod-security.kubernetes.io/"
+)
+
+var versionLabelRE = regexp.MustCompile(`^v1\.(0|[1-9][0-9]*)$`)
+
+// parseLabelLevel reads a level label as the admission controller does.
+func parseLabelLevel(s string) (Level, bool) {
+	l, err := ParseLevel(s)
+	return l, err == nil
+}
+
+// parseLabelVersion reads a version label as the admission controller
+// does: "latest" or v1.N with any N; anything else is latest, with an error.
+func parseLabelVersion(s string) (int, bool) {
+	if s == "latest" {
+		return -1, true
+	}
+	m := versionLabelRE.FindStringSubmatch(s)
+	if m == nil {
+		return -1, false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return -1, false
+	}
+	return n, true
+}
+
+// LabelError is a pod-security.kubernetes.io label with an invalid value.
+type LabelError struct {
+	Label, Value, Want string
+}
+
+func (e LabelError) Error() string {
+	return fmt.Sprintf("label %s=%q: must be %s", e.Label, e.Value, e.Want)
+}
+
+// ModesFromLabels applies a Namespace's pod-security.kubernetes.io labels to
+// the default modes, exactly as the admission controller's
+// PolicyToEvaluate: an invalid enforce level fails closed (restricted), an
+// invalid warn or audit level fails open (privileged), an invalid version
+// is latest, and warn follows an explicitly stricter enforce level unless
+// warn is labelled itself. It also returns each invalid label.
+func ModesFromLabels(labels map[string]string, defaults PSSModes) (PSSModes, []LabelError) {
+	m := defaults
+	var errs []LabelError
+	bad := func(k, v, want string) { errs = append(errs, LabelError{Label: labelPrefix + k, Value: v, Want: want}) }
+	const levels, versions = "privileged, baseline or restricted", `"latest" or "v1.x"`
+	hasEnforce, hasWarn, hasWarnVersion := false, false, false
+	for _, mode := range []struct {
+		name     string
+		dst      *LevelVersion
+		failOpen bool
+	}{{"enforce", &m.Enforce, false}, {"audit", &m.Audit, true}, {"warn", &m.Warn, true}} {
+		if v, ok := labels[labelPrefix+mode.name]; ok {
+			l, valid := parseLabelLevel(v)
+			switch {
+			case valid:
+				mode.dst.Level = l
+			case mode.failOpen:
+				mode.dst.Level = Privileged
+			default:
+				mode.dst.Level = Restricted
+			}
+			if !valid {
+				bad(mode.name, v, levels)
+			}
+			hasEnforce = hasEnforce || mode.name == "enforce" && valid
+			hasWarn = hasWarn || mode.name == "warn"
+		}
+		if v, ok := labels[labelPrefix+mode.name+"-version"]; ok {
+			n, valid := parseLabelVersion(v)
+			mode.dst.Minor = n
+			if !valid {
+				bad(mode.name+"-version", v, versions)
+			}
+			hasWarnVersion = hasWarnVersion || mode.name == "warn"
+		}
+	}
+	if !hasWarn && hasEnforce && m.Enforce.Level > m.Warn.Level {
+		m.Warn.Level = m.Enforce.Level
+		if !hasWarnVersion {
+			m.Warn.Minor = m.Enforce.Minor
+		}
+	}
+	return m, errs
+}
+
+// pssRules knows, for a set of Pod Security rules, which of them upstream
+// evaluates at a level and version.
+type pssRules struct {
+	// overriddenBy maps a rule id to the rules that replace it where they
+	// apply (upstream's OverrideCheckIDs).
+	overriddenBy map[string][]*Rule
+}
+
+func newPSSRules(rules []Rule) (*pssRules, error) {
+	p := &pssRules{overriddenBy: map[string][]*Rule{}}
+	ids := map[string]bool{}
+	for _, r := range rules {
+		ids[r.ID] = true
+	}
+	for i := range rules {
+		r := &rules[i]
+		for _, o := range r.Overrides {
+			if !ids[o] {
+				return nil, fmt.Errorf("%s: custom.overrides names %s, which is not a rule", r.File, o)
+			}
+			p.overriddenBy[o] = append(p.overriddenBy[o], r)
+		}
+	}
+	return p, nil
+}
+
+// runs reports whether upstream evaluates the rule's check at level lv.
+func (p *pssRules) runs(r *Rule, lv LevelVersion) bool {
+	v := lv.minor()
+	if r.Level > lv.Level || v < r.MinVersion {
+		return false
+	}
+	for _, o := range p.overriddenBy[r.ID] {
+		if o.Level <= lv.Level && v >= o.MinVersion {
+			return false
+		}
+	}
+	return true
+}
+
+// severity is the highest severity of the modes under which a violation of
+// rule r that holds for policy minors [lo, hi] is reported.
+func (p *pssRules) severity(r *Rule, m PSSModes, lo, hi int) report.Severity {
+	for _, mode := range []struct {
+		lv  LevelVersion
+		sev report.Severity
+	}{{m.Enforce, report.Error}, {m.Warn, report.Warning}, {m.Audit, report.Notice}} {
+		if v := mode.lv.minor(); p.runs(r, mode.lv) && lo <= v && v <= hi {
+			return mode.sev
+		}
 	}
 	return report.SeverityNone
 }

@@ -59,40 +59,79 @@ func TestParseLevelVersion(t *testing.T) {
 	}
 }
 
-func TestPSSModesSeverity(t *testing.T) {
-	lv := func(l Level) LevelVersion { return LevelVersion{Level: l, Minor: -1} }
+func TestPSSSeverity(t *testing.T) {
+	lv := func(l Level, minor int) LevelVersion { return LevelVersion{Level: l, Minor: minor} }
+	baseline := Rule{ID: "pss.b", Level: Baseline}
+	restricted := Rule{ID: "pss.r", Level: Restricted}
+	late := Rule{ID: "pss.late", Level: Baseline, MinVersion: 22}
+	replaced := Rule{ID: "pss.replaced", Level: Baseline}
+	replacer := Rule{ID: "pss.replacer", Level: Restricted, MinVersion: 19, Overrides: []string{"pss.replaced"}}
+	p, err := newPSSRules([]Rule{baseline, restricted, late, replaced, replacer})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
-		name                 string
-		modes                PSSModes
-		baseline, restricted report.Severity
+		name   string
+		rule   Rule
+		modes  PSSModes
+		lo, hi int
+		want   report.Severity
 	}{
-		{name: "defaults", modes: DefaultPSSModes, baseline: report.Error, restricted: report.Warning},
-		{name: "zero value", modes: PSSModes{}, baseline: report.SeverityNone, restricted: report.SeverityNone},
-		{
-			name:     "enforce restricted",
-			modes:    PSSModes{Enforce: lv(Restricted), Warn: lv(Privileged), Audit: lv(Privileged)},
-			baseline: report.Error, restricted: report.Error,
-		},
-		{
-			name:     "warn baseline, audit restricted",
-			modes:    PSSModes{Enforce: lv(Privileged), Warn: lv(Baseline), Audit: lv(Restricted)},
-			baseline: report.Warning, restricted: report.Notice,
-		},
-		{
-			// A lower warn level than enforce changes nothing: the highest
-			// severity whose level includes the check wins.
-			name:     "enforce restricted, warn baseline",
-			modes:    PSSModes{Enforce: lv(Restricted), Warn: lv(Baseline), Audit: lv(Privileged)},
-			baseline: report.Error, restricted: report.Error,
-		},
+		{name: "defaults, baseline check", rule: baseline, modes: DefaultPSSModes, hi: 9999, want: report.Error},
+		{name: "defaults, restricted check", rule: restricted, modes: DefaultPSSModes, hi: 9999, want: report.Warning},
+		{name: "enforce restricted", rule: restricted, modes: PSSModes{Enforce: lv(Restricted, -1)}, hi: 9999, want: report.Error},
+		{name: "audit only", rule: baseline, modes: PSSModes{Audit: lv(Baseline, -1)}, hi: 9999, want: report.Notice},
+		{name: "all privileged", rule: baseline, modes: PSSModes{}, hi: 9999, want: report.SeverityNone},
+		{name: "check not yet in v1.21", rule: late, modes: PSSModes{Enforce: lv(Baseline, 21)}, hi: 9999, want: report.SeverityNone},
+		{name: "check from v1.22", rule: late, modes: PSSModes{Enforce: lv(Baseline, 22)}, hi: 9999, want: report.Error},
+		{name: "enforce's version misses the violation, warn's has it", rule: baseline,
+			modes: PSSModes{Enforce: lv(Baseline, 30), Warn: lv(Baseline, 20)}, lo: 8, hi: 24, want: report.Warning},
+		{name: "latest is the newest version", rule: baseline, modes: PSSModes{Enforce: lv(Baseline, -1)}, lo: NewestPolicyMinor, hi: 9999, want: report.Error},
+		{name: "a newer version than known is the newest", rule: baseline, modes: PSSModes{Enforce: lv(Baseline, 99)}, lo: 0, hi: NewestPolicyMinor, want: report.Error},
+		{name: "overridden at restricted", rule: replaced, modes: PSSModes{Enforce: lv(Restricted, -1)}, hi: 9999, want: report.SeverityNone},
+		{name: "not overridden before the replacer exists", rule: replaced, modes: PSSModes{Enforce: lv(Restricted, 18)}, hi: 9999, want: report.Error},
+		{name: "not overridden at baseline", rule: replaced, modes: PSSModes{Enforce: lv(Baseline, -1)}, hi: 9999, want: report.Error},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.modes.severity(Baseline); got != tt.baseline {
-				t.Errorf("baseline check: %v, want %v", got, tt.baseline)
+			if got := p.severity(&tt.rule, tt.modes, tt.lo, tt.hi); got != tt.want {
+				t.Errorf("severity %v, want %v", got, tt.want)
 			}
-			if got := tt.modes.severity(Restricted); got != tt.restricted {
-				t.Errorf("restricted check: %v, want %v", got, tt.restricted)
+		})
+	}
+}
+
+func TestModesFromLabels(t *testing.T) {
+	const pre = "pod-security.kubernetes.io/"
+	lv := func(l Level, minor int) LevelVersion { return LevelVersion{Level: l, Minor: minor} }
+	defaults := DefaultPSSModes // enforce baseline, warn restricted, audit privileged
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   PSSModes
+		errs   int
+	}{
+		{name: "no labels", labels: nil, want: defaults},
+		{name: "enforce restricted pinned", labels: map[string]string{pre + "enforce": "restricted", pre + "enforce-version": "v1.25"},
+			want: PSSModes{Enforce: lv(Restricted, 25), Warn: lv(Restricted, -1), Audit: lv(Privileged, -1)}},
+		{name: "warn follows a stricter enforce", labels: map[string]string{pre + "enforce": "restricted", pre + "enforce-version": "v1.25"},
+			want: PSSModes{Enforce: lv(Restricted, 25), Warn: lv(Restricted, -1), Audit: lv(Privileged, -1)}},
+		{name: "warn follows enforce, version too", labels: map[string]string{pre + "enforce": "baseline", pre + "enforce-version": "v1.20"},
+			want: PSSModes{Enforce: lv(Baseline, 20), Warn: lv(Restricted, -1), Audit: lv(Privileged, -1)}},
+		{name: "invalid enforce fails closed", labels: map[string]string{pre + "enforce": "strict"},
+			want: PSSModes{Enforce: lv(Restricted, -1), Warn: lv(Restricted, -1), Audit: lv(Privileged, -1)}, errs: 1},
+		{name: "invalid warn fails open", labels: map[string]string{pre + "warn": "loud"},
+			want: PSSModes{Enforce: lv(Baseline, -1), Warn: lv(Privileged, -1), Audit: lv(Privileged, -1)}, errs: 1},
+		{name: "invalid version is latest", labels: map[string]string{pre + "audit": "restricted", pre + "audit-version": "1.25"},
+			want: PSSModes{Enforce: lv(Baseline, -1), Warn: lv(Restricted, -1), Audit: lv(Restricted, -1)}, errs: 1},
+		{name: "any v1.N is accepted", labels: map[string]string{pre + "enforce-version": "v1.99"},
+			want: PSSModes{Enforce: lv(Baseline, 99), Warn: lv(Restricted, -1), Audit: lv(Privileged, -1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, errs := ModesFromLabels(tt.labels, defaults)
+			if got != tt.want || len(errs) != tt.errs {
+				t.Errorf("got %v (errors %v), want %v (%d errors)", got, errs, tt.want, tt.errs)
 			}
 		})
 	}

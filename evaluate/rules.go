@@ -1,9 +1,11 @@
 package evaluate
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"maps"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -27,6 +29,12 @@ type Rule struct {
 	// Level is the Pod Security level a pss.* check belongs to; its
 	// severity then follows the --pss-* modes rather than Severity.
 	Level Level `json:"level,omitempty"`
+	// MinVersion is the first Pod Security policy minor (v1.N) in which a
+	// pss.* check exists.
+	MinVersion int `json:"minVersion,omitempty"`
+	// Overrides are the pss.* checks this one replaces where it applies
+	// (upstream's OverrideCheckIDs).
+	Overrides []string `json:"overrides,omitempty"`
 	// Kinds are the resource kinds the rule applies to; empty means every
 	// kind. METADATA may say "workloads" for every kind with a pod spec.
 	Kinds []string `json:"kinds,omitempty"`
@@ -147,8 +155,45 @@ func ruleOf(file string, m *ast.Module) (Rule, error) {
 		slices.Sort(r.Kinds)
 		r.Kinds = slices.Compact(r.Kinds)
 	}
+	if raw, ok := a.Custom["min_version"]; ok {
+		v, isNum := wholeNumber(raw)
+		if !isNum || v < 0 || v > NewestPolicyMinor {
+			return r, fmt.Errorf("%s: custom.min_version must be a policy minor from 0 to %d, not %v", file, NewestPolicyMinor, raw)
+		}
+		r.MinVersion = int(v)
+	}
+	if raw, ok := a.Custom["overrides"]; ok {
+		list, _ := raw.([]any)
+		for _, o := range list {
+			id, _ := o.(string)
+			if !strings.HasPrefix(id, "pss.") {
+				return r, fmt.Errorf("%s: custom.overrides: %#v is not a pss.* rule id", file, o)
+			}
+			r.Overrides = append(r.Overrides, id)
+		}
+		if len(list) == 0 {
+			return r, fmt.Errorf("%s: custom.overrides must be a non-empty list", file)
+		}
+	}
 	if strings.HasPrefix(r.ID, "pss.") != (r.Level != Privileged) {
 		return r, fmt.Errorf("%s: pss.* rules and only they carry custom.level", file)
 	}
 	return r, nil
+}
+
+// wholeNumber reads an integer from METADATA, whatever numeric type the
+// YAML decoder chose.
+func wholeNumber(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case float64:
+		return int64(n), n == math.Trunc(n)
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	}
+	return 0, false
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+
 	"github.com/kubegate/kubegate/load"
 	"github.com/kubegate/kubegate/report"
 )
@@ -276,27 +279,54 @@ func TestRuleMetadataInvalid(t *testing.T) {
 	}
 }
 
-// psaChecks are the check IDs of k8s.io/pod-security-admission and the
-// level each belongs to.
-var psaChecks = map[string]Level{
-	"allowPrivilegeEscalation":  Restricted,
-	"appArmorProfile":           Baseline,
-	"capabilities_baseline":     Baseline,
-	"capabilities_restricted":   Restricted,
-	"hostNamespaces":            Baseline,
-	"hostPathVolumes":           Baseline,
-	"hostPorts":                 Baseline,
-	"hostProcess":               Baseline,
-	"privileged":                Baseline,
-	"procMount":                 Baseline,
-	"restrictedVolumes":         Restricted,
-	"runAsNonRoot":              Restricted,
-	"runAsUser":                 Restricted,
-	"seLinuxOptions":            Baseline,
-	"seccompProfile_baseline":   Baseline,
-	"seccompProfile_restricted": Restricted,
-	"sysctls":                   Baseline,
-	"windowsHostProcess":        Baseline,
+// upstreamCheck is what k8s.io/pod-security-admission says of a check.
+type upstreamCheck struct {
+	level      Level
+	minVersion int
+	overrides  []string
+}
+
+// psaChecks reads every check of the upstream evaluator: its level, the
+// first version it exists in, and the checks it overrides.
+func psaChecks() map[string]upstreamCheck {
+	out := map[string]upstreamCheck{}
+	for _, c := range policy.DefaultChecks() {
+		u := upstreamCheck{level: Baseline, minVersion: c.Versions[0].MinimumVersion.Minor()}
+		if c.Level == api.LevelRestricted {
+			u.level = Restricted
+		}
+		for _, v := range c.Versions {
+			for _, o := range v.OverrideCheckIDs {
+				if id := "pss." + string(o); !slices.Contains(u.overrides, id) {
+					u.overrides = append(u.overrides, id)
+				}
+			}
+		}
+		slices.Sort(u.overrides)
+		out[string(c.ID)] = u
+	}
+	return out
+}
+
+// TestEveryUpstreamCheckHasARule: one pss.* rule per upstream check, with
+// upstream's level, first version and overrides.
+func TestEveryUpstreamCheckHasARule(t *testing.T) {
+	e := newEngine(t, Options{PSS: DefaultPSSModes})
+	have := map[string]Rule{}
+	for _, r := range e.Rules() {
+		have[r.ID] = r
+	}
+	for id, u := range psaChecks() {
+		r, ok := have["pss."+id]
+		if !ok {
+			t.Errorf("upstream check %s has no rule pss.%s", id, id)
+			continue
+		}
+		overrides := slices.Sorted(slices.Values(r.Overrides))
+		if r.Level != u.level || r.MinVersion != u.minVersion || !slices.Equal(overrides, u.overrides) {
+			t.Errorf("pss.%s: level %v, min_version %d, overrides %v; upstream: %v, %d, %v", id, r.Level, r.MinVersion, overrides, u.level, u.minVersion, u.overrides)
+		}
+	}
 }
 
 func TestEmbeddedRules(t *testing.T) {
@@ -305,6 +335,7 @@ func TestEmbeddedRules(t *testing.T) {
 	if len(rules) == 0 {
 		t.Fatal("no embedded rules")
 	}
+	upstream := psaChecks()
 	var ids []string
 	for _, r := range rules {
 		ids = append(ids, r.ID)
@@ -325,11 +356,8 @@ func TestEmbeddedRules(t *testing.T) {
 		area, check, _ := strings.Cut(r.ID, ".")
 		switch area {
 		case "pss":
-			want, ok := psaChecks[check]
-			if !ok {
+			if _, ok := upstream[check]; !ok {
 				t.Errorf("%s: %q is not a pod-security-admission check ID", r.ID, check)
-			} else if r.Level != want {
-				t.Errorf("%s: level %v, but pod-security-admission puts it in %v", r.ID, r.Level, want)
 			}
 		case "resources", "hpa", "images":
 			if r.Level != Privileged {

@@ -101,6 +101,9 @@ type Finding struct {
 	// resource, e.g. spec.template.spec.containers[0].securityContext.privileged.
 	Field    string   `json:"field"`
 	Location Location `json:"location"`
+	// Related are the other places the same violation is written (a Pod
+	// Security check violated by several containers is one finding).
+	Related []Location `json:"related,omitempty"`
 }
 
 // InputError is input or configuration that could not be evaluated.

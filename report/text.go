@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 )
 
 const (
@@ -33,10 +34,18 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 			fmt.Fprintln(bw)
 		}
 		prev = f.Location.File
+		msg := f.Message
+		if len(f.Related) > 0 {
+			also := make([]string, len(f.Related))
+			for i, l := range f.Related {
+				also[i] = l.String()
+			}
+			msg += " (also at " + strings.Join(also, ", ") + ")"
+		}
 		fmt.Fprintf(bw, "%s: %s: %s: %s %s\n",
 			paint(ansiBold, f.Location.String()),
 			paint(colour[f.Severity], f.Severity.String()),
-			f.Resource, f.Message,
+			f.Resource, msg,
 			paint(ansiDim, "["+f.Rule+"]"))
 	}
 	if len(r.Errors) > 0 && len(r.Findings) > 0 {

@@ -20,6 +20,8 @@ import (
 type checkOptions struct {
 	outputs     []output
 	pss         evaluate.PSSModes
+	exemptNS    []string
+	exemptRC    []string
 	failOn      report.Severity
 	offline     bool
 	allowRemote bool
@@ -44,6 +46,8 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	enforce := fs.String("pss-enforce", "baseline:latest", "Pod Security `LEVEL[:VERSION]` whose violations are errors")
 	warn := fs.String("pss-warn", "restricted:latest", "Pod Security `LEVEL[:VERSION]` whose violations are warnings")
 	audit := fs.String("pss-audit", "privileged", "Pod Security `LEVEL[:VERSION]` whose violations are notices")
+	exemptNS := fs.StringArray("pss-exempt-namespace", nil, "exempt resources in `NAMESPACE` from Pod Security checks, as the admission controller's exemptions; repeatable")
+	exemptRC := fs.StringArray("pss-exempt-runtime-class", nil, "exempt pods whose runtimeClassName is `NAME` from Pod Security checks; repeatable")
 	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never")
 	offline := fs.Bool("offline", false, "never contact a registry")
 	allowRemote := fs.Bool("allow-remote", false, "let kustomizations use remote bases and resources")
@@ -66,7 +70,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 			return nil, fmt.Errorf("--%s is not yet supported", name)
 		}
 	}
-	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args()}
+	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args(), exemptNS: *exemptNS, exemptRC: *exemptRC}
 	if len(o.paths) == 0 {
 		o.paths = []string{"."}
 	}
@@ -110,7 +114,7 @@ func runCheck(args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "check: %v (see kubegate check --help)", err)
 	}
-	engine, err := evaluate.New(evaluate.Options{PSS: o.pss})
+	engine, err := evaluate.New(evaluate.Options{PSS: o.pss, PSSExemptNamespaces: o.exemptNS, PSSExemptRuntimeClasses: o.exemptRC})
 	if err != nil {
 		return errorf(env, "%v", err)
 	}

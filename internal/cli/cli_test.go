@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -149,7 +150,7 @@ func TestJSONReportIsDeterministic(t *testing.T) {
 	}
 	found := false
 	for _, f := range r.Findings {
-		found = found || f == want
+		found = found || reflect.DeepEqual(f, want)
 	}
 	if !found {
 		t.Errorf("missing finding %+v", want)

@@ -47,3 +47,22 @@ container_label(c) := sprintf("container %q", [c.container.name]) if c.type == "
 container_label(c) := sprintf("init container %q", [c.container.name]) if c.type == "initContainers"
 
 container_label(c) := sprintf("ephemeral container %q", [c.container.name]) if c.type == "ephemeralContainers"
+
+# Version ranges for Pod Security violations (see rego/pss/CONVENTION.md):
+# policy minors v1.n and later, or up to and including v1.n.
+since(n) := [n, 9999]
+
+until(n) := [0, n]
+
+# container_label that also names a container without a name (or a null
+# entry), which upstream still checks: `init container #0 (unnamed)`.
+container_ref(c) := container_label(c) if {
+	is_string(c.container.name)
+} else := sprintf("%s #%d (unnamed)", [container_kind_words[c.type], c.path[count(c.path) - 1]])
+
+container_kind_words := {"containers": "container", "initContainers": "init container", "ephemeralContainers": "ephemeral container"}
+
+# A string field as Go decodes it into a string: null or absent is "".
+as_string(x) := x if {
+	is_string(x)
+} else := ""

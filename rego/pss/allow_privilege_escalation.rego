@@ -12,6 +12,7 @@
 #   id: pss.allowPrivilegeEscalation
 #   severity: warning
 #   level: restricted
+#   min_version: 8
 #   fix: Set securityContext.allowPrivilegeEscalation to false on every container.
 package kubegate.rules.pss.allow_privilege_escalation
 
@@ -19,17 +20,28 @@ import rego.v1
 
 import data.kubegate.lib.kubernetes as k8s
 
-# Windows pods are exempt (policy v1.25+): the API rejects the field for them.
+# Upstream (check_allowPrivilegeEscalation.go): from v1.8 every container,
+# init container and ephemeral container must set
+# securityContext.allowPrivilegeEscalation: false (unset counts as true).
+# From v1.25 a pod with spec.os.name: windows is exempt, so its violations
+# hold for v1.8..v1.24 only.
 windows if k8s.pod_spec.os.name == "windows"
 
-violations contains {"msg": msg, "path": path} if {
-	not windows
+violations contains violation(msg, path) if {
 	some c in k8s.containers
 	not c.container.securityContext.allowPrivilegeEscalation == false
 	path := array.concat(c.path, ["securityContext", "allowPrivilegeEscalation"])
-	msg := sprintf("%s %s; set securityContext.allowPrivilegeEscalation: false", [k8s.container_label(c), problem(c.container)])
+	msg := sprintf("%s %s; set securityContext.allowPrivilegeEscalation: false%s", [k8s.container_ref(c), problem(c.container), windows_note])
 }
 
 problem(container) := "sets securityContext.allowPrivilegeEscalation: true" if {
 	container.securityContext.allowPrivilegeEscalation == true
 } else := "does not set securityContext.allowPrivilegeEscalation, which defaults to true"
+
+violation(msg, path) := {"msg": msg, "path": path, "versions": [8, 24]} if windows
+
+violation(msg, path) := {"msg": msg, "path": path} if not windows
+
+windows_note := " (Windows pods are exempt from policy v1.25 on)" if windows
+
+windows_note := "" if not windows

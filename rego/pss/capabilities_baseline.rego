@@ -37,10 +37,14 @@ allowed := {
 
 allowed_list := concat(", ", sort(allowed))
 
+# Upstream policy/check_capabilities_baseline.go (v1.0+): every added
+# capability outside the default set, compared exactly (case-sensitive, no
+# CAP_ prefix stripped; null is ""), in containers, initContainers and
+# ephemeralContainers. No Windows exemption.
 violations contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
 	some j, capability in c.container.securityContext.capabilities.add
 	not capability in allowed
 	path := array.concat(c.path, ["securityContext", "capabilities", "add", j])
-	msg := sprintf("%s adds capability %q in securityContext.capabilities.add; remove it (Baseline allows adding only %s)", [k8s.container_label(c), capability, allowed_list])
+	msg := sprintf("%s adds capability %q in securityContext.capabilities.add; remove it (Baseline allows adding only %s)", [k8s.container_ref(c), k8s.as_string(capability), allowed_list])
 }

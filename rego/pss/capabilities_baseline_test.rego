@@ -46,6 +46,20 @@ test_fires_on_init_and_ephemeral_containers_of_pod if {
 	startswith(f.msg, "ephemeral container \"debug\" adds capability \"NET_RAW\"")
 }
 
+test_fires_on_lower_case_and_null_capabilities if {
+	v := capabilities_baseline.violations with input as deployment({"add": ["chown", null, "CAP_CHOWN"]})
+	{f.path | some f in v} == {
+		["spec", "template", "spec", "containers", 0, "securityContext", "capabilities", "add", 0],
+		["spec", "template", "spec", "containers", 0, "securityContext", "capabilities", "add", 1],
+		["spec", "template", "spec", "containers", 0, "securityContext", "capabilities", "add", 2],
+	}
+}
+
+test_fires_on_windows_pods if {
+	pod := {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"os": {"name": "windows"}, "containers": [{"name": "web", "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}]}}
+	count(capabilities_baseline.violations) == 1 with input as pod
+}
+
 test_passes_on_baseline_capabilities if {
 	count(capabilities_baseline.violations) == 0 with input as deployment({
 		"add": ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"],
@@ -56,6 +70,9 @@ test_passes_on_baseline_capabilities if {
 test_passes_when_nothing_added if {
 	count(capabilities_baseline.violations) == 0 with input as deployment({})
 	count(capabilities_baseline.violations) == 0 with input as deployment({"drop": ["SYS_ADMIN"]})
+	count(capabilities_baseline.violations) == 0 with input as deployment({"add": null})
+	count(capabilities_baseline.violations) == 0 with input as deployment({"add": []})
+	count(capabilities_baseline.violations) == 0 with input as deployment(null)
 }
 
 test_passes_on_non_workloads if {

@@ -12,6 +12,8 @@
 #   id: pss.capabilities_restricted
 #   severity: warning
 #   level: restricted
+#   min_version: 22
+#   overrides: [pss.capabilities_baseline]
 #   fix: Set securityContext.capabilities.drop to ["ALL"] and add nothing but NET_BIND_SERVICE.
 package kubegate.rules.pss.capabilities_restricted
 
@@ -19,24 +21,36 @@ import rego.v1
 
 import data.kubegate.lib.kubernetes as k8s
 
-# Windows pods are exempt (policy v1.25+): the API rejects the field for them.
+# Upstream policy/check_capabilities_restricted.go: v1.22+ requires "ALL"
+# (exactly) in capabilities.drop of every container, initContainer and
+# ephemeralContainer, and nothing but NET_BIND_SERVICE in capabilities.add;
+# from v1.25, pods with spec.os.name: windows are exempt, so their
+# violations hold only up to v1.24.
 windows if k8s.pod_spec.os.name == "windows"
 
+finding(msg, path) := {"msg": msg, "path": path, "versions": k8s.until(24)} if {
+	windows
+} else := {"msg": msg, "path": path}
+
+# A function, so that a missing securityContext or capabilities (undefined)
+# counts as not dropping ALL.
 drops_all(container) if "ALL" in container.securityContext.capabilities.drop
 
-violations contains {"msg": msg, "path": path} if {
-	not windows
+violations contains finding(msg, path) if {
 	some c in k8s.containers
 	not drops_all(c.container)
 	path := array.concat(c.path, ["securityContext", "capabilities", "drop"])
-	msg := sprintf("%s does not drop all capabilities; add \"ALL\" to securityContext.capabilities.drop", [k8s.container_label(c)])
+	msg := sprintf("%s %s; set securityContext.capabilities.drop: [\"ALL\"]", [k8s.container_ref(c), drop_problem(c.container)])
 }
 
-violations contains {"msg": msg, "path": path} if {
-	not windows
+drop_problem(container) := "does not drop ALL capabilities in securityContext.capabilities.drop" if {
+	count(container.securityContext.capabilities.drop) > 0
+} else := "does not set securityContext.capabilities.drop"
+
+violations contains finding(msg, path) if {
 	some c in k8s.containers
 	some j, capability in c.container.securityContext.capabilities.add
 	capability != "NET_BIND_SERVICE"
 	path := array.concat(c.path, ["securityContext", "capabilities", "add", j])
-	msg := sprintf("%s adds capability %q in securityContext.capabilities.add; remove it (Restricted allows adding only NET_BIND_SERVICE)", [k8s.container_label(c), capability])
+	msg := sprintf("%s adds capability %q in securityContext.capabilities.add; remove it (Restricted allows adding only NET_BIND_SERVICE)", [k8s.container_ref(c), k8s.as_string(capability)])
 }

@@ -26,6 +26,8 @@ shares := {
 	"hostIPC": "the node's IPC namespace",
 }
 
+# Upstream policy/check_hostNamespaces.go (v1.0+): only true is forbidden
+# (a bool in Go, so null and absent are false).
 violations contains {"msg": msg, "path": k8s.pod_path([field])} if {
 	some field, what in shares
 	k8s.pod_spec[field] == true

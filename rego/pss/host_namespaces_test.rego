@@ -52,6 +52,7 @@ test_fires_on_host_ipc_of_cronjob if {
 test_passes_when_false_or_absent if {
 	count(host_namespaces.violations) == 0 with input as pod({"hostNetwork": false, "hostPID": false, "hostIPC": false})
 	count(host_namespaces.violations) == 0 with input as deployment({})
+	count(host_namespaces.violations) == 0 with input as deployment({"hostNetwork": null, "hostPID": null, "hostIPC": null})
 }
 
 test_passes_on_non_workloads if {

@@ -19,11 +19,17 @@ import rego.v1
 
 import data.kubegate.lib.kubernetes as k8s
 
+# Upstream policy/check_hostPathVolumes.go (v1.0+): any non-null hostPath,
+# even an empty one.
 violations contains {"msg": msg, "path": path} if {
 	some i, volume in k8s.pod_spec.volumes
 	volume.hostPath != null
 	path := k8s.pod_path(["volumes", i, "hostPath"])
-	name := object.get(volume, "name", "")
-	host_path := object.get(volume.hostPath, "path", "")
-	msg := sprintf("volume %q mounts host path %q from the node; use a configMap, secret, emptyDir or persistentVolumeClaim volume instead", [name, host_path])
+	name := k8s.as_string(object.get(volume, "name", ""))
+	msg := sprintf("volume %q mounts %s from the node; use a configMap, secret, emptyDir or persistentVolumeClaim volume instead", [name, host_path(volume.hostPath)])
 }
+
+host_path(hp) := sprintf("host path %q", [hp.path]) if {
+	is_string(hp.path)
+	hp.path != ""
+} else := "a host path"

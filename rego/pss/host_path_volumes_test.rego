@@ -39,12 +39,21 @@ test_fires_on_host_path_without_path if {
 	{f.path | some f in v} == {["spec", "template", "spec", "volumes", 0, "hostPath"]}
 }
 
+test_fires_on_null_path_but_not_null_host_path if {
+	v := host_path_volumes.violations with input as deployment([{"name": "n", "hostPath": null}, {"name": "odd", "hostPath": {"path": null}}])
+	v == {{
+		"msg": "volume \"odd\" mounts a host path from the node; use a configMap, secret, emptyDir or persistentVolumeClaim volume instead",
+		"path": ["spec", "template", "spec", "volumes", 1, "hostPath"],
+	}}
+}
+
 test_passes_without_host_path_volumes if {
 	count(host_path_volumes.violations) == 0 with input as deployment([
 		{"name": "cache", "emptyDir": {}},
 		{"name": "config", "configMap": {"name": "web"}},
 	])
 	count(host_path_volumes.violations) == 0 with input as deployment([])
+	count(host_path_volumes.violations) == 0 with input as deployment(null)
 	count(host_path_volumes.violations) == 0 with input as {"kind": "Pod", "spec": {"containers": [{"name": "web"}]}}
 }
 

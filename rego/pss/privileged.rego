@@ -18,9 +18,11 @@ import rego.v1
 
 import data.kubegate.lib.kubernetes as k8s
 
+# Upstream policy/check_privileged.go (v1.0+): only an explicit true is
+# forbidden, in containers, initContainers and ephemeralContainers.
 violations contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
 	c.container.securityContext.privileged == true
 	path := array.concat(c.path, ["securityContext", "privileged"])
-	msg := sprintf("%s sets securityContext.privileged: true; remove it or set privileged: false", [k8s.container_label(c)])
+	msg := sprintf("%s sets securityContext.privileged: true; remove it or set privileged: false", [k8s.container_ref(c)])
 }

@@ -22,16 +22,33 @@ test_fires_on_privileged_container if {
 	}}
 }
 
-test_fires_on_privileged_init_container_of_pod if {
-	pod := {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"initContainers": [{"name": "setup", "securityContext": {"privileged": true}}]}}
+test_fires_on_every_container_kind_of_pod if {
+	pod := {"kind": "Pod", "metadata": {"name": "p"}, "spec": {
+		"initContainers": [{"name": "setup", "securityContext": {"privileged": true}}],
+		"containers": [{"name": "web"}],
+		"ephemeralContainers": [{"name": "debug", "securityContext": {"privileged": true}}],
+	}}
 	v := privileged.violations with input as pod
-	some f in v
-	f.path == ["spec", "initContainers", 0, "securityContext", "privileged"]
+	{f.path | some f in v} == {
+		["spec", "initContainers", 0, "securityContext", "privileged"],
+		["spec", "ephemeralContainers", 0, "securityContext", "privileged"],
+	}
 }
 
-test_passes_when_false_or_absent if {
+test_fires_on_unnamed_container if {
+	pod := {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"securityContext": {"privileged": true}}]}}
+	v := privileged.violations with input as pod
+	v == {{
+		"msg": "container #0 (unnamed) sets securityContext.privileged: true; remove it or set privileged: false",
+		"path": ["spec", "containers", 0, "securityContext", "privileged"],
+	}}
+}
+
+test_passes_when_false_absent_or_null if {
 	count(privileged.violations) == 0 with input as deployment({"privileged": false})
+	count(privileged.violations) == 0 with input as deployment({"privileged": null})
 	count(privileged.violations) == 0 with input as deployment({})
+	count(privileged.violations) == 0 with input as deployment(null)
 }
 
 test_passes_on_non_workloads if {

@@ -100,9 +100,42 @@ test_fires_on_pod_false_even_when_containers_set_true if {
 	{f.path | some f in v} == {pod_field}
 }
 
-test_passes_on_user_namespaced_pods if {
-	count(run_as_non_root.violations) == 0 with input as deployment({"hostUsers": false}, {"runAsNonRoot": false}, {})
-	count(run_as_non_root.violations) == 2 with input as deployment({"hostUsers": true}, {"runAsNonRoot": false}, {})
+test_fires_on_user_namespaced_pods_before_v1_35 if {
+	v := run_as_non_root.violations with input as deployment({"hostUsers": false}, {"runAsNonRoot": false}, {})
+	v == {
+		{
+			"msg": "container \"web\" sets securityContext.runAsNonRoot: false; set runAsNonRoot: true (pods with hostUsers: false are exempt from policy v1.35 on)",
+			"path": container_field(0),
+			"versions": [0, 34],
+		},
+		{
+			"msg": "container \"sidecar\" does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the container's securityContext, or in the pod's (pods with hostUsers: false are exempt from policy v1.35 on)",
+			"path": container_field(1),
+			"versions": [0, 34],
+		},
+	}
+}
+
+test_fires_in_every_version_when_host_users_is_true_or_null if {
+	v := run_as_non_root.violations with input as deployment({"hostUsers": true}, {"runAsNonRoot": false}, {})
+	count(v) == 2
+	every f in v { not f.versions }
+	w := run_as_non_root.violations with input as deployment({"hostUsers": null}, {}, {})
+	count(w) == 2
+	every f in w { not f.versions }
+}
+
+test_fires_on_unnamed_and_null_containers if {
+	pod := {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [null, {"image": "x"}]}}
+	v := run_as_non_root.violations with input as pod
+	{f.msg | some f in v} == {
+		"container #0 (unnamed) does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the pod's securityContext",
+		"container #1 (unnamed) does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the pod's securityContext",
+	}
+}
+
+test_passes_without_containers if {
+	count(run_as_non_root.violations) == 0 with input as {"kind": "Pod", "metadata": {"name": "p"}, "spec": {}}
 }
 
 test_passes_on_non_workloads if {

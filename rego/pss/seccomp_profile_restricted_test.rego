@@ -99,9 +99,47 @@ test_passes_when_every_container_sets_it if {
 	count(seccomp_profile_restricted.violations) == 0 with input as deployment({}, runtime_default, {"seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"}})
 }
 
-test_passes_on_windows_pods if {
-	count(seccomp_profile_restricted.violations) == 0 with input as deployment({"os": {"name": "windows"}}, {}, {})
-	count(seccomp_profile_restricted.violations) == 2 with input as deployment({"os": {"name": "linux"}}, {}, {})
+test_fires_on_windows_pods_before_v1_25 if {
+	v := seccomp_profile_restricted.violations with input as deployment({"os": {"name": "windows"}}, {}, {"seccompProfile": {"type": "Unconfined"}})
+	v == {
+		{
+			"msg": "container \"web\" has no securityContext.seccompProfile and neither does the pod; set seccompProfile.type: RuntimeDefault in the container's securityContext, or in the pod's (Windows pods are exempt from policy v1.25 on)",
+			"path": container_field(0),
+			"versions": [19, 24],
+		},
+		{
+			"msg": "container \"sidecar\" sets securityContext.seccompProfile.type: Unconfined; set it to RuntimeDefault (or Localhost with a localhostProfile) (Windows pods are exempt from policy v1.25 on)",
+			"path": container_field(1),
+			"versions": [19, 24],
+		},
+	}
+}
+
+test_fires_in_every_version_on_linux_pods if {
+	v := seccomp_profile_restricted.violations with input as deployment({"os": {"name": "linux"}}, {}, {})
+	count(v) == 2
+	every f in v { not f.versions }
+}
+
+test_fires_on_null_type if {
+	v := seccomp_profile_restricted.violations with input as deployment({"securityContext": {"seccompProfile": {"type": null}}}, runtime_default, runtime_default)
+	{f.path | some f in v} == {pod_field}
+}
+
+test_fires_on_null_container_entry if {
+	pod := {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [null]}}
+	v := seccomp_profile_restricted.violations with input as pod
+	{f.msg | some f in v} == {"container #0 (unnamed) has no securityContext.seccompProfile and neither does the pod; set seccompProfile.type: RuntimeDefault in the pod's securityContext"}
+}
+
+test_passes_without_containers if {
+	count(seccomp_profile_restricted.violations) == 0 with input as {"kind": "Pod", "metadata": {"name": "p"}, "spec": {}}
+}
+
+test_passes_on_valid_pod_with_annotation_unconfined if {
+	# The alpha annotations are seccompProfile_baseline's business before v1.19 only.
+	d := json.patch(deployment({"securityContext": runtime_default}, {}, {}), [{"op": "add", "path": "/spec/template/metadata", "value": {"annotations": {"seccomp.security.alpha.kubernetes.io/pod": "unconfined"}}}])
+	count(seccomp_profile_restricted.violations) == 0 with input as d
 }
 
 test_passes_on_non_workloads if {
