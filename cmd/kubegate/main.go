@@ -9,11 +9,16 @@ import (
 )
 
 func main() {
+	// A short-lived batch process: trade memory for fewer collections
+	// (about 40% less wall time on 10,000 resources), with a soft limit
+	// that makes the collector work harder as the heap nears it, so that
+	// such a run stays well under 1 GiB. GOGC and GOMEMLIMIT in the
+	// environment still win.
 	if os.Getenv("GOGC") == "" {
-		// A short-lived batch process: trade memory for fewer collections
-		// (about 40% less wall time on 10,000 resources, peak well under
-		// 1 GiB there). GOGC in the environment still wins.
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(800)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(900 << 20)
 	}
 	os.Exit(cli.Main(os.Args[1:], cli.Env{
 		Stdin:  os.Stdin,

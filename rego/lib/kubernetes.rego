@@ -30,23 +30,28 @@ pod_spec := object.get(input, pod_spec_path, {}) if is_workload
 pod_metadata := object.get(input, pod_metadata_path, {}) if is_workload
 
 # Every container of the pod: regular, init and ephemeral, each as
-# {"container": <object>, "path": [..., "containers", i], "type": "containers"}.
+# {"container": <object>, "path": [..., "containers", i], "type": "containers",
+# "label": "container \"web\""}.
 # A complete rule, so it is computed once per resource however many rules
 # use it.
-containers := [{"container": c, "path": array.concat(pod_spec_path, [type, i]), "type": type} |
+containers := [{"container": c, "path": array.concat(pod_spec_path, [type, i]), "type": type, "label": describe(type, i, c)} |
 	some type in ["containers", "initContainers", "ephemeralContainers"]
 	some i, c in pod_spec[type]
 ]
 
+# How messages name a container: `container "web"`, `init container
+# "setup"`, or, for a container without a name (or a null entry, which
+# upstream still checks), `init container #0 (unnamed)`. Computed once per
+# container, in containers above.
+describe(type, i, c) := sprintf("%s %q", [container_kind_words[type], c.name]) if {
+	is_string(c.name)
+} else := sprintf("%s #%d (unnamed)", [container_kind_words[type], i])
+
 # The path of a field below the pod spec.
 pod_path(rest) := array.concat(pod_spec_path, rest)
 
-# A human name for a container in messages: `container "web"`, `init container "setup"`.
-container_label(c) := sprintf("container %q", [c.container.name]) if c.type == "containers"
-
-container_label(c) := sprintf("init container %q", [c.container.name]) if c.type == "initContainers"
-
-container_label(c) := sprintf("ephemeral container %q", [c.container.name]) if c.type == "ephemeralContainers"
+# A human name for a container in messages (see describe).
+container_label(c) := c.label
 
 # Version ranges for Pod Security violations (see rego/pss/CONVENTION.md):
 # policy minors v1.n and later, or up to and including v1.n.
@@ -54,11 +59,8 @@ since(n) := [n, 9999]
 
 until(n) := [0, n]
 
-# container_label that also names a container without a name (or a null
-# entry), which upstream still checks: `init container #0 (unnamed)`.
-container_ref(c) := container_label(c) if {
-	is_string(c.container.name)
-} else := sprintf("%s #%d (unnamed)", [container_kind_words[c.type], c.path[count(c.path) - 1]])
+# container_label, kept for the rules that name it so.
+container_ref(c) := c.label
 
 container_kind_words := {"containers": "container", "initContainers": "init container", "ephemeralContainers": "ephemeral container"}
 
