@@ -17,6 +17,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/kubegate/kubegate/load"
@@ -159,6 +160,9 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 	store := inmem.NewFromObjectWithOpts(map[string]any{
 		"kubegate": map[string]any{"resources": index(resources)},
 	}, inmem.OptRoundTripOnWrite(false))
+	if err := e.buildCache(ctx, store); err != nil {
+		return nil, err
+	}
 	queries := make([]rego.PreparedEvalQuery, len(e.groups))
 	for g, pkg := range e.groups {
 		pq, err := rego.New(
@@ -201,6 +205,32 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 	close(work)
 	wg.Wait()
 	return res, ctx.Err()
+}
+
+// cachePackage holds rules over data.kubegate.resources alone (no input):
+// lookup tables such as "the HPAs that target each workload". They are
+// evaluated once per run and stored as data.kubegate.cache, so that a rule
+// evaluated for each resource looks its neighbours up instead of scanning
+// every resource of a namespace.
+const cachePackage = "kubegate.index"
+
+func (e *Engine) buildCache(ctx context.Context, store storage.Store) error {
+	if len(e.compiler.GetRulesWithPrefix(ast.MustParseRef("data."+cachePackage))) == 0 {
+		return nil
+	}
+	rs, err := rego.New(
+		rego.Query("data."+cachePackage),
+		rego.Compiler(e.compiler),
+		rego.Store(store),
+	).Eval(ctx)
+	if err != nil {
+		return fmt.Errorf("building the policies' lookup tables: %w", err)
+	}
+	var cache any = map[string]any{}
+	if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+		cache = rs[0].Expressions[0].Value
+	}
+	return storage.WriteOne(ctx, store, storage.AddOp, storage.Path{"kubegate", "cache"}, cache)
 }
 
 // index arranges resources as kind -> namespace -> name -> object.
