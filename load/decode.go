@@ -109,8 +109,8 @@ func yamlError(err error, chunk []byte, offset int) docError {
 		n, _ := strconv.Atoi(m[1])
 		if strings.HasPrefix(m[2], "did not find expected") {
 			// yaml.v3 reports parser errors (unlike scanner errors) with
-			// a 0-based line.
-			n++
+			// a 0-based line; at the end of the input that is the last.
+			n = min(n+1, bytes.Count(bytes.TrimRight(chunk, "\n"), []byte("\n"))+1)
 		}
 		return docError{line: n + offset, msg: "yaml: " + m[2]}
 	}
