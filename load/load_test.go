@@ -144,3 +144,24 @@ func TestIsRemote(t *testing.T) {
 		}
 	}
 }
+
+// Rendered resources carry none of kustomize's bookkeeping annotations, yet
+// each still knows the file it came from.
+func TestKustomizeBookkeepingIsStripped(t *testing.T) {
+	r := Load([]string{"fixtures/shop/overlays/prod", "fixtures/shop/overlays/dev"}, Options{WorkDir: "../"})
+	if len(r.Errors) > 0 || len(r.Resources) != 6 {
+		t.Fatalf("%d resources, errors %v", len(r.Resources), r.Errors)
+	}
+	for _, res := range r.Resources {
+		meta, _ := res.Object["metadata"].(map[string]any)
+		ann, _ := meta["annotations"].(map[string]any)
+		for k := range ann {
+			if strings.HasPrefix(k, "config.kubernetes.io/") || strings.HasPrefix(k, "alpha.config.kubernetes.io/") || strings.HasPrefix(k, "internal.config.kubernetes.io/") {
+				t.Errorf("%s keeps kustomize's annotation %s", res.ID(), k)
+			}
+		}
+		if !strings.HasPrefix(res.Source.File, "fixtures/shop/base/") {
+			t.Errorf("%s: declared in %q, want a file of the base", res.ID(), res.Source.File)
+		}
+	}
+}
