@@ -7,14 +7,11 @@ package kubegate.index
 import rego.v1
 
 # HorizontalPodAutoscalers by the workload they scale:
-# hpas_by_target[namespace][kind][name] = [hpa name, ...], sorted.
-hpas_by_target[ns][kind][name] := sort([hpa |
-	some hpa, h in data.kubegate.resources.HorizontalPodAutoscaler[ns]
-	h.spec.scaleTargetRef.kind == kind
-	h.spec.scaleTargetRef.name == name
-]) if {
+# hpas_by_target[namespace][kind][name] = {hpa name, ...}. One pass over the
+# HPAs (a comprehension per HPA would be quadratic in a namespace).
+hpas_by_target[ns][kind][name] contains hpa if {
 	some ns, byName in data.kubegate.resources.HorizontalPodAutoscaler
-	some _, x in byName
-	kind := x.spec.scaleTargetRef.kind
-	name := x.spec.scaleTargetRef.name
+	some hpa, h in byName
+	kind := h.spec.scaleTargetRef.kind
+	name := h.spec.scaleTargetRef.name
 }

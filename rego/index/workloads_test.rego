@@ -16,8 +16,8 @@ resources := {"HorizontalPodAutoscaler": {
 test_hpas_by_target if {
 	t := index.hpas_by_target with data.kubegate.resources as resources
 	t == {
-		"shop": {"Deployment": {"web": ["web", "web-too"]}, "StatefulSet": {"api": ["api"]}},
-		"other": {"Deployment": {"web": ["web"]}},
+		"shop": {"Deployment": {"web": {"web", "web-too"}}, "StatefulSet": {"api": {"api"}}},
+		"other": {"Deployment": {"web": {"web"}}},
 	}
 }
 
