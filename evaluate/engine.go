@@ -212,6 +212,12 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 // evaluated once per run and stored as data.kubegate.cache, so that a rule
 // evaluated for each resource looks its neighbours up instead of scanning
 // every resource of a namespace.
+//
+// Build them in one linear pass. Beware that OPA checks each key of a rule
+// with a multi-level ref head (t[a][b][c] contains x) against every key
+// already made, which is quadratic: 32,000 HPAs indexed that way took
+// about 20 s. A flat set of tuples, or an object comprehension over a
+// single level, stays linear.
 const cachePackage = "kubegate.index"
 
 func (e *Engine) buildCache(ctx context.Context, store storage.Store) error {

@@ -8,5 +8,5 @@ import "embed"
 
 // FS holds every policy, library and test module.
 //
-//go:embed lib index hpa pss resources
+//go:embed lib hpa pss resources
 var FS embed.FS

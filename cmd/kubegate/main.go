@@ -10,15 +10,16 @@ import (
 
 func main() {
 	// A short-lived batch process: trade memory for fewer collections
-	// (about 40% less wall time on 10,000 resources), with a soft limit
-	// that makes the collector work harder as the heap nears it, so that
-	// such a run stays well under 1 GiB. GOGC and GOMEMLIMIT in the
-	// environment still win.
+	// (GOGC 400: about a third less wall time than the default on 10,000
+	// resources, peak about 500 MiB there). The soft memory limit, half of
+	// the machine's memory, only makes the collector work harder near
+	// exhaustion; set below the live heap it would make large inputs
+	// collect continuously. GOGC and GOMEMLIMIT in the environment win.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(800)
+		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(900 << 20)
+		debug.SetMemoryLimit(physicalMemory() / 2)
 	}
 	os.Exit(cli.Main(os.Args[1:], cli.Env{
 		Stdin:  os.Stdin,
