@@ -303,22 +303,9 @@ func (e *Engine) pssExempt(r *load.Resource, id report.Resource) bool {
 	if len(e.opts.PSSExemptRuntimeClasses) == 0 {
 		return false
 	}
-	spec, _ := lookupPath(r.Object, load.PodSpecPath(id.Kind)).(map[string]any)
+	spec, _ := load.Lookup(r.Object, load.PodSpecPath(id.Kind)).(map[string]any)
 	rc, _ := spec["runtimeClassName"].(string)
 	return rc != "" && slices.Contains(e.opts.PSSExemptRuntimeClasses, rc)
-}
-
-func lookupPath(obj any, p load.Path) any {
-	if p == nil {
-		return nil
-	}
-	cur := obj
-	for _, s := range p {
-		m, _ := cur.(map[string]any)
-		k, _ := s.(string)
-		cur = m[k]
-	}
-	return cur
 }
 
 // pssViolation is one violation of a Pod Security check, before the

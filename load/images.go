@@ -7,7 +7,7 @@ func Images(resources []*Resource) []string {
 	seen := map[string]bool{}
 	for _, r := range resources {
 		kind, _ := r.Object["kind"].(string)
-		spec, _ := lookup(r.Object, podSpecPaths[kind]).(map[string]any)
+		spec, _ := Lookup(r.Object, podSpecPaths[kind]).(map[string]any)
 		if podSpecPaths[kind] == nil || spec == nil {
 			continue
 		}

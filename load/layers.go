@@ -334,7 +334,7 @@ func imageLayer(k *kust, id identity, seq *yaml.Node) layer {
 		}
 		for _, ctype := range []string{"containers", "initContainers", "ephemeralContainers"} {
 			p := append(append(Path{}, podSpec...), ctype)
-			list, _ := lookup(id.obj, p).([]any)
+			list, _ := Lookup(id.obj, p).([]any)
 			for i, c := range list {
 				cm, _ := c.(map[string]any)
 				img, _ := cm["image"].(string)
@@ -359,7 +359,8 @@ func imageRepo(img string) string {
 	return img
 }
 
-func lookup(obj any, p Path) any {
+// Lookup returns the value at a path in an object, or nil.
+func Lookup(obj any, p Path) any {
 	cur := obj
 	for _, s := range p {
 		switch s := s.(type) {
