@@ -18,26 +18,51 @@ pod_spec_paths := {
 	"PodTemplate": ["template", "spec"],
 }
 
+# The same paths for the kind of the input, one rule per kind so that OPA's
+# rule index picks the one that applies without evaluating the others (and
+# without building pod_spec_paths for every resource). Undefined for other
+# kinds. lib/kubernetes_test.rego checks that they agree with pod_spec_paths.
+pod_spec_path := ["spec"] if input.kind == "Pod"
+
+pod_spec_path := ["spec", "template", "spec"] if input.kind == "Deployment"
+
+pod_spec_path := ["spec", "template", "spec"] if input.kind == "StatefulSet"
+
+pod_spec_path := ["spec", "template", "spec"] if input.kind == "DaemonSet"
+
+pod_spec_path := ["spec", "template", "spec"] if input.kind == "ReplicaSet"
+
+pod_spec_path := ["spec", "template", "spec"] if input.kind == "ReplicationController"
+
+pod_spec_path := ["spec", "template", "spec"] if input.kind == "Job"
+
+pod_spec_path := ["spec", "jobTemplate", "spec", "template", "spec"] if input.kind == "CronJob"
+
+pod_spec_path := ["template", "spec"] if input.kind == "PodTemplate"
+
 # Path from the resource root to the pod's metadata (annotations, labels).
 pod_metadata_path := array.concat(array.slice(pod_spec_path, 0, count(pod_spec_path) - 1), ["metadata"])
 
-is_workload if pod_spec_paths[input.kind]
+is_workload if pod_spec_path
 
-pod_spec_path := pod_spec_paths[input.kind]
+pod_spec := object.get(input, pod_spec_path, {})
 
-pod_spec := object.get(input, pod_spec_path, {}) if is_workload
-
-pod_metadata := object.get(input, pod_metadata_path, {}) if is_workload
+pod_metadata := object.get(input, pod_metadata_path, {})
 
 # Every container of the pod: regular, init and ephemeral, each as
 # {"container": <object>, "path": [..., "containers", i], "type": "containers",
 # "label": "container \"web\""}.
 # A complete rule, so it is computed once per resource however many rules
 # use it.
-containers := [{"container": c, "path": array.concat(pod_spec_path, [type, i]), "type": type, "label": describe(type, i, c)} |
-	some type in ["containers", "initContainers", "ephemeralContainers"]
+containers := [{"container": c, "path": array.concat(pod_spec_path, [type, i]), "type": type, "label": label(word, i, c)} |
+	some [type, word] in [["containers", "container"], ["initContainers", "init container"], ["ephemeralContainers", "ephemeral container"]]
 	some i, c in pod_spec[type]
 ]
+
+# describe, given the words for the container's type.
+label(word, i, c) := sprintf("%s %q", [word, c.name]) if {
+	is_string(c.name)
+} else := sprintf("%s #%d (unnamed)", [word, i])
 
 # How messages name a container: `container "web"`, `init container
 # "setup"`, or, for a container without a name (or a null entry, which

@@ -28,29 +28,30 @@ import data.kubegate.lib.kubernetes as k8s
 # violations hold only up to v1.24.
 windows if k8s.pod_spec.os.name == "windows"
 
-finding(msg, path) := {"msg": msg, "path": path, "versions": k8s.until(24)} if {
-	windows
-} else := {"msg": msg, "path": path}
+# The rule bodies below build {"msg", "path"} objects into found; a Windows
+# pod's violations then carry versions [0, 24]. Deciding that once per
+# resource is cheaper than a function with a body per case per violation.
+violations := {object.union(v, {"versions": k8s.until(24)}) | some v in found} if windows else := found
 
 # A function, so that a missing securityContext or capabilities (undefined)
 # counts as not dropping ALL.
 drops_all(container) if "ALL" in container.securityContext.capabilities.drop
 
-violations contains finding(msg, path) if {
+found contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
 	not drops_all(c.container)
 	path := array.concat(c.path, ["securityContext", "capabilities", "drop"])
-	msg := sprintf("%s %s; set securityContext.capabilities.drop: [\"ALL\"]", [k8s.container_ref(c), drop_problem(c.container)])
+	msg := sprintf("%s %s; set securityContext.capabilities.drop: [\"ALL\"]", [c.label, drop_problem(c.container)])
 }
 
 drop_problem(container) := "does not drop ALL capabilities in securityContext.capabilities.drop" if {
 	count(container.securityContext.capabilities.drop) > 0
 } else := "does not set securityContext.capabilities.drop"
 
-violations contains finding(msg, path) if {
+found contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
 	some j, capability in c.container.securityContext.capabilities.add
 	capability != "NET_BIND_SERVICE"
 	path := array.concat(c.path, ["securityContext", "capabilities", "add", j])
-	msg := sprintf("%s adds capability %q in securityContext.capabilities.add; remove it (Restricted allows adding only NET_BIND_SERVICE)", [k8s.container_ref(c), k8s.as_string(capability)])
+	msg := sprintf("%s adds capability %q in securityContext.capabilities.add; remove it (Restricted allows adding only NET_BIND_SERVICE)", [c.label, k8s.as_string(capability)])
 }

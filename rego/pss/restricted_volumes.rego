@@ -42,21 +42,30 @@ allowed_source(volume) if {
 violations contains {"msg": msg, "path": path} if {
 	some i, volume in k8s.pod_spec.volumes
 	not allowed_source(volume)
-	name := volume_name(volume)
-	types := [t | some t in restricted; volume[t] != null]
-	path := volume_path(i, types)
-	msg := message(name, types)
+	[path, msg] := failure(i, volume)
+}
+
+# The position of each restricted type in upstream's order (restricted
+# above; a test checks that they agree), so that a failing volume's first
+# one is found from its own fields. Literal, so it costs nothing to evaluate.
+rank := {
+	"hostPath": 0, "gcePersistentDisk": 1, "awsElasticBlockStore": 2, "gitRepo": 3, "nfs": 4, "iscsi": 5, "glusterfs": 6,
+	"rbd": 7, "flexVolume": 8, "cinder": 9, "cephfs": 10, "flocker": 11, "fc": 12, "azureFile": 13, "vsphereVolume": 14,
+	"quobyte": 15, "azureDisk": 16, "photonPersistentDisk": 17, "portworxVolume": 18, "scaleIO": 19, "storageos": 20,
+}
+
+# The path and message for a failing volume: its first restricted type
+# (set, non-null) in upstream's order, or the volume itself when it sets
+# none.
+failure(i, volume) := [k8s.pod_path(["volumes", i, type]), msg] if {
+	ranked := sort([[rank[t], t] | some t, value in volume; value != null; rank[t]])
+	type := ranked[0][1]
+	msg := sprintf("volume %q uses the restricted volume type %s; use a configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral, image or persistentVolumeClaim volume instead", [volume_name(volume), type])
+} else := [k8s.pod_path(["volumes", i]), msg] if {
+	msg := sprintf("volume %q sets none of the allowed volume types; make it a configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral, image or persistentVolumeClaim volume", [volume_name(volume)])
 }
 
 volume_name(volume) := n if {
 	n := volume.name
 	is_string(n)
 } else := ""
-
-volume_path(i, types) := k8s.pod_path(["volumes", i, types[0]]) if count(types) > 0
-
-volume_path(i, types) := k8s.pod_path(["volumes", i]) if count(types) == 0
-
-message(name, types) := sprintf("volume %q uses the restricted volume type %s; use a configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral, image or persistentVolumeClaim volume instead", [name, types[0]]) if count(types) > 0
-
-message(name, types) := sprintf("volume %q sets none of the allowed volume types; make it a configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral, image or persistentVolumeClaim volume", [name]) if count(types) == 0

@@ -84,3 +84,10 @@ test_passes_without_volumes if {
 test_passes_on_non_workloads if {
 	count(restricted_volumes.violations) == 0 with input as {"kind": "PersistentVolume", "metadata": {"name": "pv"}, "spec": {"hostPath": {"path": "/"}}}
 }
+
+test_passes_allowed_source_agrees_with_allowed if {
+	{source | some source in restricted_volumes.allowed} == {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected", "secret"}
+	every source in restricted_volumes.allowed {
+		restricted_volumes.allowed_source({source: {}})
+	}
+}

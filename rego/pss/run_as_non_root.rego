@@ -27,60 +27,57 @@ import data.kubegate.lib.kubernetes as k8s
 # violations hold for v1.0..v1.34 only.
 user_namespaced if k8s.pod_spec.hostUsers == false
 
-# The pod's and each container's runAsNonRoot, null when unset. Total (never
-# undefined, even for a null container entry), since they are used under
-# `not`.
-pod_value := v if {
-	v := k8s.pod_spec.securityContext.runAsNonRoot
-} else := null
+# The rule bodies below build {"msg", "path"} objects into found; in a user
+# namespace they then carry versions [0, 34]. Deciding that once per resource
+# is cheaper than a function with a body per case for every violation.
+violations := {object.union(v, {"versions": [0, 34]}) | some v in found} if user_namespaced else := found
+
+userns_note := " (pods with hostUsers: false are exempt from policy v1.35 on)" if user_namespaced else := ""
 
 pod_field := k8s.pod_path(["securityContext", "runAsNonRoot"])
 
-container_value(c) := v if {
-	v := c.container.securityContext.runAsNonRoot
-} else := null
-
-# Some container sets runAsNonRoot itself, so the fix for the others can be
-# written beside it; otherwise it belongs in the pod's securityContext.
-container_sets if {
-	some c in k8s.containers
-	container_value(c) in {true, false}
+# The pod leaves runAsNonRoot unset (or sets it to null or to a non-boolean,
+# which Go reads as unset). `not x == v` is true when x is undefined.
+pod_unset if {
+	not k8s.pod_spec.securityContext.runAsNonRoot == true
+	not k8s.pod_spec.securityContext.runAsNonRoot == false
 }
 
-violations contains violation(msg, pod_field) if {
-	pod_value == false
+# Some container sets runAsNonRoot (true or false), so the fix for the
+# others can be written beside it; otherwise it belongs in the pod's
+# securityContext.
+container_sets if {
+	some c in k8s.containers
+	is_boolean(c.container.securityContext.runAsNonRoot)
+}
+
+found contains {"msg": msg, "path": pod_field} if {
+	k8s.pod_spec.securityContext.runAsNonRoot == false
 	msg := sprintf("pod sets securityContext.runAsNonRoot: false; set runAsNonRoot: true%s", [userns_note])
 }
 
-violations contains violation(msg, path) if {
+found contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
-	container_value(c) == false
+	c.container.securityContext.runAsNonRoot == false
 	path := array.concat(c.path, ["securityContext", "runAsNonRoot"])
-	msg := sprintf("%s sets securityContext.runAsNonRoot: false; set runAsNonRoot: true%s", [k8s.container_ref(c), userns_note])
+	msg := sprintf("%s sets securityContext.runAsNonRoot: false; set runAsNonRoot: true%s", [c.label, userns_note])
 }
 
 # A container that leaves runAsNonRoot unset inherits the pod's. When the
 # pod sets false, the violation above already covers it.
-violations contains violation(msg, path) if {
-	not pod_value in {true, false}
+found contains {"msg": msg, "path": path} if {
+	pod_unset
+	container_sets
 	some c in k8s.containers
-	not container_value(c) in {true, false}
-	path := implicit_path(c)
-	msg := sprintf("%s does not set securityContext.runAsNonRoot and neither does the pod; %s%s", [k8s.container_ref(c), implicit_fix, userns_note])
+	not c.container.securityContext.runAsNonRoot == true
+	not c.container.securityContext.runAsNonRoot == false
+	path := array.concat(c.path, ["securityContext", "runAsNonRoot"])
+	msg := sprintf("%s does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the container's securityContext, or in the pod's%s", [c.label, userns_note])
 }
 
-implicit_path(c) := array.concat(c.path, ["securityContext", "runAsNonRoot"]) if container_sets
-
-implicit_path(_) := pod_field if not container_sets
-
-implicit_fix := "set runAsNonRoot: true in the container's securityContext, or in the pod's" if container_sets
-
-implicit_fix := "set runAsNonRoot: true in the pod's securityContext" if not container_sets
-
-violation(msg, path) := {"msg": msg, "path": path, "versions": k8s.until(34)} if user_namespaced
-
-violation(msg, path) := {"msg": msg, "path": path} if not user_namespaced
-
-userns_note := " (pods with hostUsers: false are exempt from policy v1.35 on)" if user_namespaced
-
-userns_note := "" if not user_namespaced
+found contains {"msg": msg, "path": pod_field} if {
+	pod_unset
+	not container_sets
+	some c in k8s.containers
+	msg := sprintf("%s does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the pod's securityContext%s", [c.label, userns_note])
+}

@@ -36,8 +36,6 @@ pod_annotation := "seccomp.security.alpha.kubernetes.io/pod"
 
 container_annotation_prefix := "container.seccomp.security.alpha.kubernetes.io/"
 
-allowed_types := {"RuntimeDefault", "Localhost"}
-
 valid_annotation_value(v) if v in {"runtime/default", "docker/default"}
 
 valid_annotation_value(v) if startswith(v, "localhost/")
@@ -50,18 +48,27 @@ container_name(c) := n if {
 
 annotation_path(key) := array.concat(k8s.pod_metadata_path, ["annotations", key])
 
-violations contains {"msg": msg, "path": annotation_path(pod_annotation), "versions": k8s.until(18)} if {
-	value := k8s.as_string(k8s.pod_metadata.annotations[pod_annotation])
+# (The annotation keys are written out below rather than naming the rules
+# above: a literal costs nothing to evaluate.)
+violations contains {"msg": msg, "path": annotation_path(pod_annotation), "versions": [0, 18]} if {
+	value := k8s.as_string(k8s.pod_metadata.annotations["seccomp.security.alpha.kubernetes.io/pod"])
 	not valid_annotation_value(value)
 	msg := sprintf("pod annotation %s: %q is forbidden; set it to runtime/default or localhost/<profile>, or remove it", [pod_annotation, value])
 }
 
-violations contains {"msg": msg, "path": annotation_path(key), "versions": k8s.until(18)} if {
-	some c in k8s.containers
-	key := concat("", [container_annotation_prefix, container_name(c)])
-	value := k8s.as_string(k8s.pod_metadata.annotations[key])
+# The annotation of every container, found from the annotations (usually
+# none) rather than by looking up each container's key: each annotation
+# container.seccomp.security.alpha.kubernetes.io/<name> applies to every
+# container whose name (as Go reads it) is <name>.
+violations contains {"msg": msg, "path": annotation_path(key), "versions": [0, 18]} if {
+	some key, raw in k8s.pod_metadata.annotations
+	startswith(key, "container.seccomp.security.alpha.kubernetes.io/")
+	value := k8s.as_string(raw)
 	not valid_annotation_value(value)
-	msg := sprintf("annotation %s: %q of %s is forbidden; set it to runtime/default or localhost/<profile>, or remove it", [key, value, k8s.container_ref(c)])
+	name := trim_prefix(key, "container.seccomp.security.alpha.kubernetes.io/")
+	some c in k8s.containers
+	container_name(c) == name
+	msg := sprintf("annotation %s: %q of %s is forbidden; set it to runtime/default or localhost/<profile>, or remove it", [key, value, c.label])
 }
 
 # The profile's type as Go reads it: unset or null is "".
@@ -74,19 +81,24 @@ setting(profile) := sprintf("securityContext.seccompProfile.type: %s", [profile_
 	profile_type(profile) != ""
 } else := "securityContext.seccompProfile without a type"
 
-violations contains {"msg": msg, "path": path, "versions": k8s.since(19)} if {
+# A set profile is valid when its type is RuntimeDefault or Localhost (an
+# unset, null or non-string type, which Go reads as "", is not). Written as
+# `not ... == ...`, which is true when the type is undefined.
+violations contains {"msg": msg, "path": path, "versions": [19, 9999]} if {
 	profile := k8s.pod_spec.securityContext.seccompProfile
 	profile != null
-	not profile_type(profile) in allowed_types
+	not profile.type == "RuntimeDefault"
+	not profile.type == "Localhost"
 	path := k8s.pod_path(["securityContext", "seccompProfile", "type"])
 	msg := sprintf("pod sets %s; set it to RuntimeDefault or Localhost, or remove the seccompProfile", [setting(profile)])
 }
 
-violations contains {"msg": msg, "path": path, "versions": k8s.since(19)} if {
+violations contains {"msg": msg, "path": path, "versions": [19, 9999]} if {
 	some c in k8s.containers
 	profile := c.container.securityContext.seccompProfile
 	profile != null
-	not profile_type(profile) in allowed_types
+	not profile.type == "RuntimeDefault"
+	not profile.type == "Localhost"
 	path := array.concat(c.path, ["securityContext", "seccompProfile", "type"])
-	msg := sprintf("%s sets %s; set it to RuntimeDefault or Localhost, or remove the seccompProfile", [k8s.container_ref(c), setting(profile)])
+	msg := sprintf("%s sets %s; set it to RuntimeDefault or Localhost, or remove the seccompProfile", [c.label, setting(profile)])
 }

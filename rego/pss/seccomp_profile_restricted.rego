@@ -32,14 +32,16 @@ allowed := {"RuntimeDefault", "Localhost"}
 
 windows if k8s.pod_spec.os.name == "windows"
 
-# The pod's and each container's seccompProfile, null when unset. Total
-# (never undefined), since they are used under `not`.
+# The rule bodies below build {"msg", "path"} objects into found; a Windows
+# pod's violations then carry versions [19, 24]. Deciding that once per
+# resource is cheaper than a function with a body per case per violation.
+violations := {object.union(v, {"versions": [19, 24]}) | some v in found} if windows else := found
+
+windows_note := " (Windows pods are exempt from policy v1.25 on)" if windows else := ""
+
+# The pod's seccompProfile, null when unset. Total (never undefined).
 pod_profile := p if {
 	p := k8s.pod_spec.securityContext.seccompProfile
-} else := null
-
-container_profile(c) := p if {
-	p := c.container.securityContext.seccompProfile
 } else := null
 
 # The profile's type as Go reads it: unset or null is "".
@@ -50,57 +52,54 @@ profile_type(profile) := t if {
 
 pod_field := k8s.pod_path(["securityContext", "seccompProfile", "type"])
 
-field_path(c) := array.concat(c.path, ["securityContext", "seccompProfile", "type"])
-
 # What an invalid profile sets, for the message.
 setting(profile) := sprintf("securityContext.seccompProfile.type: %s", [profile_type(profile)]) if {
 	profile_type(profile) != ""
 } else := "securityContext.seccompProfile without a type"
 
-# Some container sets a seccompProfile itself, so the fix for the others can
-# be written beside it; otherwise it belongs in the pod's securityContext.
-container_sets if {
-	some c in k8s.containers
-	container_profile(c) != null
-}
+# The index of every container that sets a seccompProfile (non-null). A
+# container outside it has none of its own; some container sets one when it
+# is not empty, so the fix for the others can be written beside it;
+# otherwise it belongs in the pod's securityContext.
+set_at := {i | some i, c in k8s.containers; c.container.securityContext.seccompProfile != null}
 
-violations contains violation(msg, pod_field) if {
+container_sets if count(set_at) > 0
+
+# A set profile is valid when its type is RuntimeDefault or Localhost (an
+# unset, null or non-string type, which Go reads as "", is not). Written as
+# `not ... == ...` because that is true for an undefined type, where `not
+# t in allowed` would not be.
+found contains {"msg": msg, "path": pod_field} if {
 	pod_profile != null
-	not profile_type(pod_profile) in allowed
+	not pod_profile.type == "RuntimeDefault"
+	not pod_profile.type == "Localhost"
 	msg := sprintf("pod sets %s; set it to RuntimeDefault (or Localhost with a localhostProfile)%s", [setting(pod_profile), windows_note])
 }
 
-violations contains violation(msg, path) if {
-	some c in k8s.containers
-	profile := container_profile(c)
-	profile != null
-	not profile_type(profile) in allowed
-	path := field_path(c)
-	msg := sprintf("%s sets %s; set it to RuntimeDefault (or Localhost with a localhostProfile)%s", [k8s.container_ref(c), setting(profile), windows_note])
+found contains {"msg": msg, "path": path} if {
+	some i in set_at
+	c := k8s.containers[i]
+	profile := c.container.securityContext.seccompProfile
+	not profile.type == "RuntimeDefault"
+	not profile.type == "Localhost"
+	path := array.concat(c.path, ["securityContext", "seccompProfile", "type"])
+	msg := sprintf("%s sets %s; set it to RuntimeDefault (or Localhost with a localhostProfile)%s", [c.label, setting(profile), windows_note])
 }
 
 # A container without a profile inherits the pod's. When the pod sets an
 # invalid one, the violation above already covers it.
-violations contains violation(msg, path) if {
+found contains {"msg": msg, "path": path} if {
 	pod_profile == null
-	some c in k8s.containers
-	container_profile(c) == null
-	path := implicit_path(c)
-	msg := sprintf("%s has no securityContext.seccompProfile and neither does the pod; %s%s", [k8s.container_ref(c), implicit_fix, windows_note])
+	container_sets
+	some i, c in k8s.containers
+	not set_at[i]
+	path := array.concat(c.path, ["securityContext", "seccompProfile", "type"])
+	msg := concat("", [c.label, " has no securityContext.seccompProfile and neither does the pod; set seccompProfile.type: RuntimeDefault in the container's securityContext, or in the pod's", windows_note])
 }
 
-implicit_path(c) := field_path(c) if container_sets
-
-implicit_path(_) := pod_field if not container_sets
-
-implicit_fix := "set seccompProfile.type: RuntimeDefault in the container's securityContext, or in the pod's" if container_sets
-
-implicit_fix := "set seccompProfile.type: RuntimeDefault in the pod's securityContext" if not container_sets
-
-violation(msg, path) := {"msg": msg, "path": path, "versions": [19, 24]} if windows
-
-violation(msg, path) := {"msg": msg, "path": path} if not windows
-
-windows_note := " (Windows pods are exempt from policy v1.25 on)" if windows
-
-windows_note := "" if not windows
+found contains {"msg": msg, "path": pod_field} if {
+	pod_profile == null
+	not container_sets
+	some c in k8s.containers
+	msg := concat("", [c.label, " has no securityContext.seccompProfile and neither does the pod; set seccompProfile.type: RuntimeDefault in the pod's securityContext", windows_note])
+}
