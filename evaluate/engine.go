@@ -177,6 +177,11 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 		queries[g] = pq
 	}
 	res := &Result{}
+	byID := make(map[resourceKey]*load.Resource, len(resources))
+	for _, r := range resources {
+		id := r.ID()
+		byID[resourceKey{id.Kind, id.Namespace, id.Name}] = r
+	}
 	nsModes, labelErrs := e.namespaceModes(resources)
 	res.Errors = append(res.Errors, labelErrs...)
 	var mu sync.Mutex
@@ -191,7 +196,7 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 				if g < 0 {
 					continue
 				}
-				fs, errs := e.evaluateOne(ctx, queries[g], r, nsModes)
+				fs, errs := e.evaluateOne(ctx, queries[g], r, nsModes, byID)
 				mu.Lock()
 				res.Findings = append(res.Findings, fs...)
 				res.Errors = append(res.Errors, errs...)
@@ -317,7 +322,34 @@ type pssViolation struct {
 	loc  report.Location
 }
 
-func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *load.Resource, nsModes map[string]PSSModes) (findings []report.Finding, errs []report.InputError) {
+// resourceKey is how data.kubegate.resources keys a resource.
+type resourceKey struct{ kind, namespace, name string }
+
+// lookupResource reads a violation's reference to another resource of the
+// run, {"kind", "namespace", "name"}.
+func lookupResource(v any, byID map[resourceKey]*load.Resource) (*load.Resource, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	kind, _ := m["kind"].(string)
+	ns, _ := m["namespace"].(string)
+	name, _ := m["name"].(string)
+	r, ok := byID[resourceKey{kind, ns, name}]
+	return r, ok
+}
+
+// evaluateOne evaluates the rules of r's kind group with r as input. A
+// violation is {"msg", "path"} with, optionally:
+//   - "versions": [lo, hi], the Kubernetes minors for which a Pod Security
+//     violation holds;
+//   - "resource": {"kind", "namespace", "name"} of another resource of the
+//     run that the finding is about and that path belongs to, for
+//     cross-resource rules whose fix lies elsewhere (an HPA's metric that
+//     needs a request in the Deployment it scales);
+//   - "related": [{"path", "resource"?}], further places the author should
+//     see, in the input (or the named resource).
+func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *load.Resource, nsModes map[string]PSSModes, byID map[resourceKey]*load.Resource) (findings []report.Finding, errs []report.InputError) {
 	id := r.ID()
 	fail := func(msg string) {
 		loc := r.Locate(nil)
@@ -376,14 +408,35 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 			}
 			continue
 		}
-		findings = append(findings, report.Finding{
+		subject := r
+		if ref, ok := v["resource"]; ok {
+			if subject, ok = lookupResource(ref, byID); !ok {
+				fail(fmt.Sprintf("policy %s returned a violation about a resource that is not in the input: %v", pkg, ref))
+				continue
+			}
+		}
+		f := report.Finding{
 			Rule:     rule.ID,
 			Severity: rule.Severity,
 			Message:  msg,
-			Resource: id,
+			Resource: subject.ID(),
 			Field:    path.String(),
-			Location: r.Locate(path),
-		})
+			Location: subject.Locate(path),
+		}
+		related, _ := v["related"].([]any)
+		for _, x := range related {
+			rel, _ := x.(map[string]any)
+			at := r
+			if ref, ok := rel["resource"]; ok {
+				if at, ok = lookupResource(ref, byID); !ok {
+					continue
+				}
+			}
+			if loc := at.Locate(toPath(rel["path"])); loc != f.Location && !slices.Contains(f.Related, loc) {
+				f.Related = append(f.Related, loc)
+			}
+		}
+		findings = append(findings, f)
 	}
 	for rule, vs := range pss {
 		findings = append(findings, mergePSS(rule, id, vs))
