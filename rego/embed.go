@@ -8,5 +8,5 @@ import "embed"
 
 // FS holds every policy, library and test module.
 //
-//go:embed lib hpa pss resources
+//go:embed index lib hpa pss resources
 var FS embed.FS

@@ -3,7 +3,8 @@
 # description: >-
 #   A container without a memory limit can grow until the node runs out of
 #   memory, and the kernel then kills processes of other pods too. Unlike CPU,
-#   memory cannot be throttled, so every container needs a limit.
+#   memory cannot be throttled, so every container needs a limit. The default
+#   limit of a LimitRange in the namespace counts as a limit.
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#requests-and-limits
 # custom:
@@ -16,18 +17,22 @@ package kubegate.rules.resources.memory_limit_missing
 import rego.v1
 
 import data.kubegate.lib.kubernetes as k8s
+import data.kubegate.lib.resources as lib
+import data.kubegate.rules.resources.quota_requires_limits as quota
 
-has_memory_limit(container) if container.resources.limits.memory != null
-
+# lib.containers has the limits the API server sets: the container's own,
+# else the LimitRange default limit. A pod-level memory limit
+# (spec.resources) bounds every container.
 violations contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
-	c.type in {"containers", "initContainers"}
-	not has_memory_limit(c.container)
+	some c in lib.containers
+	not c.limits.memory
+	not lib.pod_limits.memory
+	not ["limits", "memory"] in quota.required
 	path := array.concat(c.path, ["resources", "limits", "memory"])
-	msg := sprintf("%s has no resources.limits.memory; set resources.limits.memory (%s)", [k8s.container_label(c), example(c.container)])
+	msg := sprintf("%s has no resources.limits.memory; set resources.limits.memory (%s)", [k8s.container_label(c), example(c)])
 }
 
 # Suggest the container's own memory request when it has one.
-example(container) := sprintf("for example memory: %v, equal to its request", [container.resources.requests.memory]) if {
-	container.resources.requests.memory != null
+example(c) := sprintf("for example memory: %s, equal to its request", [lib.text(c.requests.memory)]) if {
+	c.requests.memory
 } else := "for example memory: 256Mi"

@@ -59,3 +59,46 @@ test_passes_on_ephemeral_containers if {
 test_passes_on_non_workloads if {
 	count(memory_limit_missing.violations) == 0 with input as {"kind": "ResourceQuota", "spec": {"hard": {"limits.memory": "1Gi"}}}
 }
+
+limit_range(ns, requests, limits) := {ns: {
+	"requests": requests,
+	"limits": limits,
+	"from": {"requests": {k: "defaults" | some k, _ in requests}, "limits": {k: "defaults" | some k, _ in limits}},
+}}
+
+test_passes_with_limit_range_default_limit if {
+	d := object.union(deployment({}), {"metadata": {"name": "web", "namespace": "shop"}})
+	lr := limit_range("shop", {"memory": "512Mi"}, {"memory": "512Mi"})
+	count(memory_limit_missing.violations) == 0 with input as d with data.kubegate.cache.limit_range_defaults as lr
+}
+
+test_fires_and_suggests_the_limit_range_default_request if {
+	lr := limit_range("", {"memory": "192Mi"}, {"cpu": "1"})
+	v := memory_limit_missing.violations with input as deployment({}) with data.kubegate.cache.limit_range_defaults as lr
+	v == {{
+		"msg": "container \"web\" has no resources.limits.memory; set resources.limits.memory (for example memory: 192Mi, equal to its request)",
+		"path": limit_field,
+	}}
+}
+
+test_fires_when_the_limit_range_is_in_another_namespace if {
+	lr := limit_range("shop", {"memory": "512Mi"}, {"memory": "512Mi"})
+	count(memory_limit_missing.violations) == 1 with input as deployment({}) with data.kubegate.cache.limit_range_defaults as lr
+}
+
+test_passes_with_pod_level_memory_limit if {
+	pod := {"kind": "Pod", "metadata": {"name": "p"}, "spec": {
+		"resources": {"limits": {"memory": "1Gi"}},
+		"containers": [{"name": "web"}],
+	}}
+	count(memory_limit_missing.violations) == 0 with input as pod
+}
+
+# A quota that requires the limit makes it resources.quota-requires-limits'
+# error; a quota on something else leaves this one.
+test_passes_when_a_quota_requires_the_limit if {
+	quota := {"": {"compute": {"hard": ["limits.memory"], "scopes": [], "match_expressions": []}}}
+	count(memory_limit_missing.violations) == 0 with input as deployment({}) with data.kubegate.cache.quota_hard as quota
+	other := {"": {"compute": {"hard": ["limits.cpu"], "scopes": [], "match_expressions": []}}}
+	count(memory_limit_missing.violations) == 1 with input as deployment({}) with data.kubegate.cache.quota_hard as other
+}

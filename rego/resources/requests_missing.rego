@@ -4,7 +4,8 @@
 #   The scheduler places pods by their requests: a container without CPU or
 #   memory requests is packed onto nodes as if it used nothing, then starves
 #   or gets evicted first when the node runs short. A limit without a request
-#   counts as a request of the same amount.
+#   counts as a request of the same amount, and so does the default request
+#   of a LimitRange in the namespace.
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#requests-and-limits
 # custom:
@@ -17,20 +18,22 @@ package kubegate.rules.resources.requests_missing
 import rego.v1
 
 import data.kubegate.lib.kubernetes as k8s
+import data.kubegate.lib.resources as lib
+import data.kubegate.rules.resources.quota_requires_limits as quota
 
 # A typical small request, suggested in the message.
 examples := {"cpu": "100m", "memory": "128Mi"}
 
-# Kubernetes defaults a missing request to the limit of the same resource.
-has_request(container, name) if container.resources.requests[name] != null
-
-has_request(container, name) if container.resources.limits[name] != null
-
+# lib.containers has the requests the API server sets: the container's own,
+# else its limit of the same resource, else the LimitRange default request.
+# Pod-level resources (spec.resources) cover every container.
 violations contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
-	c.type in {"containers", "initContainers"}
+	some c in lib.containers
 	some name, example in examples
-	not has_request(c.container, name)
+	not c.requests[name]
+	not lib.pod_requests[name]
+	not lib.pod_limits[name]
+	not ["requests", name] in quota.required
 	path := array.concat(c.path, ["resources", "requests", name])
 	msg := sprintf("%s has no resources.requests.%s; set resources.requests.%s (for example %s: %s)", [k8s.container_label(c), name, name, name, example])
 }

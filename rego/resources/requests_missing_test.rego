@@ -70,3 +70,45 @@ test_passes_on_ephemeral_containers if {
 test_passes_on_non_workloads if {
 	count(requests_missing.violations) == 0 with input as {"kind": "LimitRange", "spec": {"limits": [{"type": "Container"}]}}
 }
+
+# data.kubegate.cache.limit_range_defaults with one LimitRange "defaults" in
+# namespace ns (see rego/index/resources.rego).
+limit_range(ns, requests, limits) := {ns: {
+	"requests": requests,
+	"limits": limits,
+	"from": {"requests": {k: "defaults" | some k, _ in requests}, "limits": {k: "defaults" | some k, _ in limits}},
+}}
+
+test_passes_when_limit_range_defaults_fill_the_gap if {
+	lr := limit_range("", {"cpu": "100m", "memory": "128Mi"}, {})
+	count(requests_missing.violations) == 0 with input as deployment({}) with data.kubegate.cache.limit_range_defaults as lr
+}
+
+test_fires_on_what_limit_range_defaults_leave_missing if {
+	lr := limit_range("", {"cpu": "100m"}, {})
+	v := requests_missing.violations with input as deployment({}) with data.kubegate.cache.limit_range_defaults as lr
+	{f.path | some f in v} == {array.concat(requests_field, ["memory"])}
+}
+
+test_fires_when_the_limit_range_is_in_another_namespace if {
+	lr := limit_range("other", {"cpu": "100m", "memory": "128Mi"}, {})
+	v := requests_missing.violations with input as deployment({}) with data.kubegate.cache.limit_range_defaults as lr
+	count(v) == 2
+}
+
+test_passes_with_pod_level_resources if {
+	pod := {"kind": "Pod", "metadata": {"name": "p"}, "spec": {
+		"resources": {"requests": {"cpu": "1"}, "limits": {"memory": "1Gi"}},
+		"containers": [{"name": "web"}, {"name": "sidecar"}],
+	}}
+	count(requests_missing.violations) == 0 with input as pod
+}
+
+# A quota on requests.memory (or bare memory) makes the missing memory
+# request resources.quota-requires-limits' error; the cpu request is still
+# reported here.
+test_passes_when_a_quota_requires_the_request if {
+	quota := {"": {"compute": {"hard": ["memory"], "scopes": [], "match_expressions": []}}}
+	v := requests_missing.violations with input as deployment({}) with data.kubegate.cache.quota_hard as quota
+	{f.path | some f in v} == {array.concat(requests_field, ["cpu"])}
+}
