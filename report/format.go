@@ -21,10 +21,13 @@ var formats = map[string]WriteFunc{
 	"text":   writeText,
 	"json":   writeJSON,
 	"github": writeGitHub,
+	"sarif":  writeSARIF,
+	"junit":  writeJUnit,
+	"gitlab": writeGitLab,
 }
 
 // plannedFormats are contract formats that a later release implements.
-var plannedFormats = []string{"sarif", "junit", "gitlab"}
+var plannedFormats = []string{}
 
 // Lookup returns the writer of a format, or an error naming the formats
 // there are. Nothing falls back silently.

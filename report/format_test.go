@@ -95,12 +95,12 @@ func TestLookup(t *testing.T) {
 		{name: "text"},
 		{name: "json"},
 		{name: "github"},
-		{name: "sarif", wantErr: []string{`"sarif"`, "not yet supported"}},
-		{name: "junit", wantErr: []string{`"junit"`, "not yet supported"}},
-		{name: "gitlab", wantErr: []string{`"gitlab"`, "not yet supported"}},
-		{name: "yaml", wantErr: []string{`unknown output format "yaml"`, "github, json, text"}},
-		{name: "", wantErr: []string{`unknown output format ""`, "github, json, text"}},
-		{name: "JSON", wantErr: []string{`unknown output format "JSON"`, "github, json, text"}},
+		{name: "sarif"},
+		{name: "junit"},
+		{name: "gitlab"},
+		{name: "yaml", wantErr: []string{`unknown output format "yaml"`, "github, gitlab, json, junit, sarif, text"}},
+		{name: "", wantErr: []string{`unknown output format ""`, "github, gitlab, json, junit, sarif, text"}},
+		{name: "JSON", wantErr: []string{`unknown output format "JSON"`, "github, gitlab, json, junit, sarif, text"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,7 +121,7 @@ func TestLookup(t *testing.T) {
 			}
 		})
 	}
-	if got, want := Formats(), []string{"github", "json", "text"}; !slices.Equal(got, want) {
+	if got, want := Formats(), []string{"github", "gitlab", "json", "junit", "sarif", "text"}; !slices.Equal(got, want) {
 		t.Errorf("Formats() = %v, want %v", got, want)
 	}
 }
@@ -435,7 +435,7 @@ func TestGitHub(t *testing.T) {
 				Rule: "pss.privileged", Severity: Error, Message: "container \"web\" is privileged", Resource: res,
 				Location: Location{File: "overlays/prod/deployment.yaml", Line: 12, Column: 11},
 			}}},
-			want: "::error file=overlays/prod/deployment.yaml,line=12,col=11,title=pss.privileged::Deployment prod/web: container \"web\" is privileged\n",
+			want: "::error col=11,endLine=12,file=overlays/prod/deployment.yaml,line=12,title=pss.privileged::Deployment prod/web: container \"web\" is privileged\n",
 		},
 		{
 			name: "warning without column",
@@ -443,7 +443,7 @@ func TestGitHub(t *testing.T) {
 				Rule: "pss.runAsNonRoot", Severity: Warning, Message: "may run as root", Resource: res,
 				Location: Location{File: "d.yaml", Line: 3},
 			}}},
-			want: "::warning file=d.yaml,line=3,title=pss.runAsNonRoot::Deployment prod/web: may run as root\n",
+			want: "::warning endLine=3,file=d.yaml,line=3,title=pss.runAsNonRoot::Deployment prod/web: may run as root\n",
 		},
 		{
 			name: "notice without line",
@@ -460,7 +460,7 @@ func TestGitHub(t *testing.T) {
 				{File: "missing.yaml", Message: "cannot read"},
 				{Message: "kustomize failed"},
 			}},
-			want: "::error file=bad.yaml,line=7,title=kubegate%3A input error::yaml: mapping values are not allowed in this context\n" +
+			want: "::error endLine=7,file=bad.yaml,line=7,title=kubegate%3A input error::yaml: mapping values are not allowed in this context\n" +
 				"::error file=missing.yaml,title=kubegate%3A input error::cannot read\n" +
 				"::error title=kubegate%3A input error::kustomize failed\n",
 		},
@@ -478,8 +478,9 @@ func TestGitHub(t *testing.T) {
 				}},
 				Errors: []InputError{{File: "a:b,c%.yaml", Line: 2, Message: "line one\nline two: 100%, sure\r"}},
 			},
-			want: "::warning file=dir/a%3Ab%2Cc%25%0D%0Ad.yaml,line=1,col=2,title=x%3Ay%2Cz::Deployment prod/web: 50%25 done:%0D%0Anext, then\n" +
-				"::error file=a%3Ab%2Cc%25.yaml,line=2,title=kubegate%3A input error::line one%0Aline two: 100%25, sure%0D\n",
+			// Errors first; properties in the order go-githubactions writes them.
+			want: "::error endLine=2,file=a%3Ab%2Cc%25.yaml,line=2,title=kubegate%3A input error::line one%0Aline two: 100%25, sure%0D\n" +
+				"::warning col=2,endLine=1,file=dir/a%3Ab%2Cc%25%0D%0Ad.yaml,line=1,title=x%3Ay%2Cz::Deployment prod/web: 50%25 done:%0D%0Anext, then\n",
 		},
 		{name: "nothing", r: Report{}, want: ""},
 	}
@@ -519,36 +520,37 @@ func unescape(s string, escapes ...string) string {
 	return s
 }
 
-func FuzzEscapeProperty(f *testing.F) {
-	for _, s := range []string{"", "overlays/prod/deployment.yaml", "a:b,c%\r\nd", "%3A%2C%25%0D%0A", "%%::,,\r\r\n\n", "ünïcode:😀,"} {
-		f.Add(s)
+// FuzzGitHubAnnotation: whatever the file name and message, an annotation
+// is one workflow command whose file and message read back exactly.
+func FuzzGitHubAnnotation(f *testing.F) {
+	for _, s := range [][2]string{{"overlays/prod/deployment.yaml", "Deployment prod/web: a, b: c"}, {"a:b,c%\r\nd", "50% done\r\nnext"}, {"%3A%2C%25%0D%0A", "%0A%25%3A"}, {"%%::,,\r\r\n\n", "::error::x"}, {"ünïcode:😀,", ""}} {
+		f.Add(s[0], s[1])
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := escapeProperty(s)
-		if i := strings.IndexAny(out, ":,\r\n"); i >= 0 {
-			t.Fatalf("escapeProperty(%q) = %q holds %q", s, out, out[i])
+	cmd := regexp.MustCompile(`^::warning ([^:]*)::(.*)$`)
+	f.Fuzz(func(t *testing.T, file, msg string) {
+		if file == "" {
+			return
 		}
-		if back := unescape(out, "%3A", "%2C", "%0D", "%0A", "%25"); back != s {
-			t.Fatalf("unescape(escapeProperty(%q)) = %q", s, back)
+		r := &Report{Findings: []Finding{{Rule: "r", Severity: Warning, Message: msg, Resource: Resource{Kind: "Pod", Name: "p"}, Location: Location{File: file, Line: 1}}}}
+		out := write(t, "github", r, Options{})
+		if strings.Count(out, "\n") != 1 || strings.ContainsRune(strings.TrimSuffix(out, "\n"), '\r') {
+			t.Fatalf("not one line: %q", out)
 		}
-	})
-}
-
-func FuzzEscapeData(f *testing.F) {
-	for _, s := range []string{"", "Deployment prod/web: a, b: c", "50% done\r\nnext", "%0A%25%3A", "%%\n\n\r"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := escapeData(s)
-		if i := strings.IndexAny(out, "\r\n"); i >= 0 {
-			t.Fatalf("escapeData(%q) = %q holds %q", s, out, out[i])
+		m := cmd.FindStringSubmatch(strings.TrimSuffix(out, "\n"))
+		if m == nil {
+			t.Fatalf("not a warning command: %q", out)
 		}
-		// Only %, CR and LF are escaped: ':' and ',' pass through.
-		if strings.Count(out, ":") != strings.Count(s, ":") || strings.Count(out, ",") != strings.Count(s, ",") {
-			t.Fatalf("escapeData(%q) = %q changed ':' or ','", s, out)
+		var gotFile string
+		for _, kv := range strings.Split(m[1], ",") {
+			if k, v, _ := strings.Cut(kv, "="); k == "file" {
+				gotFile = unescape(v, "%3A", "%2C", "%0D", "%0A", "%25")
+			}
 		}
-		if back := unescape(out, "%0D", "%0A", "%25"); back != s {
-			t.Fatalf("unescaping escapeData(%q) gives %q", s, back)
+		if gotFile != file {
+			t.Fatalf("file %q reads back as %q from %q", file, gotFile, out)
+		}
+		if back := unescape(m[2], "%0D", "%0A", "%25"); back != "Pod p: "+msg {
+			t.Fatalf("message %q reads back as %q", msg, back)
 		}
 	})
 }

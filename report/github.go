@@ -2,49 +2,269 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/sethvargo/go-githubactions"
 )
 
-// writeGitHub writes GitHub Actions workflow commands: one annotation per
-// finding on the file a person edits, and one per input error.
-func writeGitHub(w io.Writer, r *Report, _ Options) error {
+// GitHub shows at most this many annotations of each severity per step and
+// drops the rest silently.
+const githubAnnotationsPerSeverity = 10
+
+// githubItem is one thing to annotate: a finding or an input error.
+type githubItem struct {
+	sev     Severity
+	loc     Location
+	title   string
+	message string
+	line    string // how the log prints it when it is not annotated
+}
+
+// writeGitHub writes GitHub Actions workflow commands: the most severe and
+// most specific (with a line, then with a file) findings first, input
+// errors before findings, at most ten annotations per severity, the tenth
+// saying how many more there are when there are more. Everything that is
+// not annotated is printed as a plain log line, so the log still holds
+// every finding; the job summary (WriteGitHubSummary) lists them all.
+func writeGitHub(w io.Writer, r *Report, _ Options) (err error) {
 	bw := bufio.NewWriter(w)
-	cmd := map[Severity]string{Error: "error", Warning: "warning", Notice: "notice"}
-	for _, f := range r.Findings {
-		var props []string
-		if f.Location.File != "" {
-			props = append(props, "file="+escapeProperty(f.Location.File))
+	defer func() {
+		// go-githubactions panics when it cannot write.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
 		}
-		if f.Location.File != "" && f.Location.Line > 0 {
-			props = append(props, fmt.Sprintf("line=%d", f.Location.Line))
-			if f.Location.Column > 0 {
-				props = append(props, fmt.Sprintf("col=%d", f.Location.Column))
-			}
-		}
-		props = append(props, "title="+escapeProperty(f.Rule))
-		fmt.Fprintf(bw, "::%s %s::%s\n", cmd[f.Severity], strings.Join(props, ","), escapeData(f.Resource.String()+": "+f.Message))
-	}
+	}()
+	a := githubactions.New(githubactions.WithWriter(bw))
+	var items []githubItem
 	for _, e := range r.Errors {
-		props := []string{"title=" + escapeProperty("kubegate: input error")}
-		if e.File != "" {
-			props = append([]string{"file=" + escapeProperty(e.File)}, props...)
-			if e.Line > 0 {
-				props = append(props[:1], append([]string{fmt.Sprintf("line=%d", e.Line)}, props[1:]...)...)
+		items = append(items, githubItem{
+			sev: Error, loc: Location{File: e.File, Line: e.Line}, title: "kubegate: input error", message: e.Message,
+			line: "error: " + e.Error(),
+		})
+	}
+	for _, f := range r.Findings {
+		items = append(items, githubItem{
+			sev: f.Severity, loc: f.Location, title: githubTitle(r, f.Rule), message: findingMessage(f),
+			line: fmt.Sprintf("%s: %s: %s: %s [%s]", f.Severity, f.Location, f.Resource, f.Message, f.Rule),
+		})
+	}
+	// Stable: input errors stay first, findings keep their canonical order.
+	slices.SortStableFunc(items, func(x, y githubItem) int {
+		return cmp.Or(cmp.Compare(y.sev, x.sev), cmp.Compare(specificity(y.loc), specificity(x.loc)))
+	})
+	var rest []string
+	for sev := Error; sev >= Notice; sev-- {
+		var these []githubItem
+		for _, it := range items {
+			if it.sev == sev {
+				these = append(these, it)
 			}
 		}
-		fmt.Fprintf(bw, "::error %s::%s\n", strings.Join(props, ","), escapeData(e.Message))
+		shown := these
+		if len(these) > githubAnnotationsPerSeverity {
+			shown = these[:githubAnnotationsPerSeverity-1]
+		}
+		for _, it := range shown {
+			annotate(a, it)
+		}
+		if more := len(these) - len(shown); more > 0 {
+			word := noun(more, sev.String())
+			annotate(a, githubItem{
+				sev:     sev,
+				title:   fmt.Sprintf("kubegate: %d more %s", more, word),
+				message: fmt.Sprintf("%d more %s not annotated here (GitHub shows %d annotations per severity); the job summary and the log of this step list every finding.", more, word, githubAnnotationsPerSeverity),
+			})
+			for _, it := range these[len(shown):] {
+				rest = append(rest, it.line)
+			}
+		}
+	}
+	if len(rest) > 0 {
+		a.Group(fmt.Sprintf("kubegate: %d findings beyond the annotation limit", len(rest)))
+		for _, l := range rest {
+			// Printed as data, never as a command: escape a leading "::".
+			bw.WriteString(strings.ReplaceAll(l, "::", ": :") + "\n")
+		}
+		a.EndGroup()
 	}
 	return bw.Flush()
 }
 
-// escapeData escapes a workflow command's message (after formatting).
-func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+// specificity ranks locations: a line, a file, nothing.
+func specificity(l Location) int {
+	switch {
+	case l.File != "" && l.Line > 0:
+		return 2
+	case l.File != "":
+		return 1
+	}
+	return 0
 }
 
-// escapeProperty escapes a workflow command's property value.
-func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+func annotate(a *githubactions.Action, it githubItem) {
+	fields := map[string]string{"title": it.title}
+	if it.loc.File != "" {
+		fields["file"] = it.loc.File
+		if it.loc.Line > 0 {
+			fields["line"] = strconv.Itoa(it.loc.Line)
+			fields["endLine"] = strconv.Itoa(it.loc.Line)
+			if it.loc.Column > 0 {
+				fields["col"] = strconv.Itoa(it.loc.Column)
+			}
+		}
+	}
+	a = a.WithFieldsMap(fields)
+	switch it.sev {
+	case Error:
+		a.Errorf("%s", it.message)
+	case Warning:
+		a.Warningf("%s", it.message)
+	default:
+		a.Noticef("%s", it.message)
+	}
+}
+
+// githubTitle is an annotation's title: the rule id and, when known, its
+// title.
+func githubTitle(r *Report, rule string) string {
+	if info, ok := r.Rules[rule]; ok && info.Title != "" {
+		return rule + ": " + info.Title
+	}
+	return rule
+}
+
+// findingMessage is a finding's message with its resource and the other
+// places it is written.
+func findingMessage(f Finding) string {
+	msg := f.Resource.String() + ": " + f.Message
+	if len(f.Related) > 0 {
+		also := make([]string, len(f.Related))
+		for i, l := range f.Related {
+			also[i] = l.String()
+		}
+		msg += " (also at " + strings.Join(also, ", ") + ")"
+	}
+	return msg
+}
+
+// noun is word, in the plural unless n is 1.
+func noun(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// GitHubContext is what the job summary needs to link findings to the
+// lines of the commit under test.
+type GitHubContext struct {
+	ServerURL  string // GITHUB_SERVER_URL
+	Repository string // GITHUB_REPOSITORY, owner/name
+	SHA        string // GITHUB_SHA
+	// RepoPath turns a report path (relative to the working directory)
+	// into a path from the repository root; nil means they are the same.
+	RepoPath func(string) string
+}
+
+// summaryLimit keeps the job summary under GitHub's 1 MiB per step, with
+// room for the closing note.
+const summaryLimit = 1<<20 - 4096
+
+// WriteGitHubSummary writes the job summary in GitHub-flavoured Markdown:
+// the counts, then a table per severity with every finding linked to its
+// line in the commit, then the input errors. When the tables would exceed
+// GitHub's 1 MiB summary limit, they stop at a row boundary with a note of
+// how many findings were left out and where to find them.
+func WriteGitHubSummary(w io.Writer, r *Report, ctx GitHubContext) error {
+	var b strings.Builder
+	verdict := "no findings"
+	if n := len(r.Findings); n > 0 {
+		verdict = fmt.Sprintf("%d %s", n, noun(n, "finding"))
+	}
+	fmt.Fprintf(&b, "## kubegate: %s\n\n", verdict)
+	fmt.Fprintf(&b, "| resources | images | errors | warnings | notices | inputs not evaluated |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n| %d | %d | %d | %d | %d | %d |\n\n",
+		r.Summary.Resources, r.Summary.Images, r.Summary.Error, r.Summary.Warning, r.Summary.Notice, len(r.Errors))
+	omitted := 0
+	full := false
+	add := func(row string) {
+		if full || b.Len()+len(row) > summaryLimit {
+			full = true
+			omitted++
+			return
+		}
+		b.WriteString(row)
+	}
+	if len(r.Errors) > 0 {
+		b.WriteString("### Inputs that could not be evaluated\n\n| where | problem |\n| --- | --- |\n")
+		for _, e := range r.Errors {
+			add(fmt.Sprintf("| %s | %s |\n", ctx.link(Location{File: e.File, Line: e.Line}), mdCell(e.Message)))
+		}
+		b.WriteString("\n")
+	}
+	for sev := Error; sev >= Notice; sev-- {
+		var these []Finding
+		for _, f := range r.Findings {
+			if f.Severity == sev {
+				these = append(these, f)
+			}
+		}
+		if len(these) == 0 {
+			continue
+		}
+		if !full {
+			fmt.Fprintf(&b, "### %s (%d)\n\n| where | resource | rule | message |\n| --- | --- | --- | --- |\n", strings.ToUpper(sev.String()[:1])+noun(len(these), sev.String())[1:], len(these))
+		}
+		for _, f := range these {
+			add(fmt.Sprintf("| %s | %s | `%s` | %s |\n", ctx.link(f.Location), mdCell(f.Resource.String()), f.Rule, mdCell(f.Message)))
+		}
+		if !full {
+			b.WriteString("\n")
+		}
+	}
+	if omitted > 0 {
+		fmt.Fprintf(&b, "\n> [!NOTE]\n> %d more %s not shown: GitHub limits a job summary to 1 MiB. The annotations, the step log and the SARIF or JSON report (`-o sarif=FILE`, `-o json=FILE`) have every finding.\n", omitted, noun(omitted, "row"))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// link is a location as Markdown: a link to the line in the commit when the
+// context allows, else the plain location.
+func (c GitHubContext) link(l Location) string {
+	if l.File == "" {
+		return "(no file)"
+	}
+	text := mdCell(l.String())
+	if c.ServerURL == "" || c.Repository == "" || c.SHA == "" {
+		return text
+	}
+	p := l.File
+	if c.RepoPath != nil {
+		p = c.RepoPath(p)
+	}
+	if p == "" || strings.HasPrefix(p, "../") || path.IsAbs(p) {
+		return text
+	}
+	var segs []string
+	for _, s := range strings.Split(p, "/") {
+		segs = append(segs, url.PathEscape(s))
+	}
+	u := fmt.Sprintf("%s/%s/blob/%s/%s", strings.TrimSuffix(c.ServerURL, "/"), c.Repository, url.PathEscape(c.SHA), strings.Join(segs, "/"))
+	if l.Line > 0 {
+		u += "#L" + strconv.Itoa(l.Line)
+	}
+	return "[" + text + "](" + u + ")"
+}
+
+// mdCell makes text safe in a Markdown table cell: no line breaks, no
+// column separators, no HTML.
+func mdCell(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;", "&", "&amp;").Replace(s)
 }

@@ -5,6 +5,8 @@ package report
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -86,6 +88,8 @@ func (l Location) String() string {
 		return "<unknown>"
 	case l.Line == 0:
 		return l.File
+	case l.Column == 0:
+		return fmt.Sprintf("%s:%d", l.File, l.Line)
 	default:
 		return fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Column)
 	}
@@ -145,6 +149,42 @@ type Report struct {
 	Findings []Finding    `json:"findings"`
 	Errors   []InputError `json:"errors"`
 	Summary  Summary      `json:"summary"`
+	// Rules describe the rules that findings name, for the formats that
+	// carry rule documentation (SARIF, the job summary). Not part of the
+	// JSON report.
+	Rules map[string]RuleInfo `json:"-"`
+}
+
+// RuleInfo is what a report says about a rule.
+type RuleInfo struct {
+	ID        string
+	Title     string
+	Severity  Severity // the default; Pod Security checks follow the modes
+	Rationale string
+	Fix       string
+	Docs      string
+}
+
+// Fingerprint identifies a finding across runs: its rule, resource, field,
+// file and message, but not its line, so that an unrelated edit above it
+// does not make it a new finding. Unique within a normalized report.
+func (f Finding) Fingerprint() string {
+	h := sha256.New()
+	for _, s := range []string{f.Rule, f.Resource.APIVersion, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Field, f.Location.File, f.Message} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Fingerprint identifies an input error across runs.
+func (e InputError) Fingerprint() string {
+	h := sha256.New()
+	for _, s := range []string{"input-error", e.File, e.Message} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Normalize sorts findings and errors into their canonical order (file,

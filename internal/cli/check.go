@@ -122,6 +122,7 @@ func runCheck(args []string, env Env) int {
 	rep := &report.Report{
 		Tool:   report.Tool{Name: "kubegate", Version: Version},
 		Errors: loaded.Errors,
+		Rules:  ruleInfo(engine.Rules()),
 	}
 	rep.Summary.Resources = len(loaded.Resources)
 	rep.Summary.Images = len(load.Images(loaded.Resources))
@@ -144,13 +145,37 @@ func runCheck(args []string, env Env) int {
 	if len(rep.Errors) > 0 {
 		code = ExitError
 	}
-	for _, out := range o.outputs {
+	return finish(o.outputs, rep, code, env)
+}
+
+// finish writes every output and, under GitHub Actions, the job summary
+// and the step outputs; a failure to write is exit 2.
+func finish(outputs []output, rep *report.Report, code int, env Env) int {
+	var files []string
+	for _, out := range outputs {
 		if err := writeOutput(out, rep, env); err != nil {
 			fmt.Fprintf(env.Stderr, "kubegate: writing %s output: %v\n", out.format, err)
+			code = ExitError
+		} else if out.file != "" && out.file != "-" {
+			files = append(files, out.file)
+		}
+	}
+	if env.getenv("GITHUB_ACTIONS") == "true" {
+		if err := githubStep(rep, files, env); err != nil {
+			fmt.Fprintf(env.Stderr, "kubegate: writing the GitHub job summary and outputs: %v\n", err)
 			code = ExitError
 		}
 	}
 	return code
+}
+
+// ruleInfo is what reports say about each rule.
+func ruleInfo(rules []evaluate.Rule) map[string]report.RuleInfo {
+	m := make(map[string]report.RuleInfo, len(rules))
+	for _, r := range rules {
+		m[r.ID] = report.RuleInfo{ID: r.ID, Title: r.Title, Severity: r.Severity, Rationale: r.Rationale, Fix: r.Fix, Docs: r.Docs}
+	}
+	return m
 }
 
 func writeOutput(out output, rep *report.Report, env Env) error {

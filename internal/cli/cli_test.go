@@ -56,7 +56,8 @@ func TestExitCodes(t *testing.T) {
 		{"warnings pass with fail-on error", []string{"check", "internal/cli/testdata/clean-with-warning"}, ExitOK},
 		{"missing path", []string{"check", "no/such/dir"}, ExitError},
 		{"unknown format", []string{"check", "-o", "yaml", "fixtures"}, ExitError},
-		{"planned format refused", []string{"check", "-o", "sarif", "fixtures"}, ExitError},
+		{"sarif", []string{"check", "-o", "sarif", "fixtures"}, ExitFindings},
+		{"junit and gitlab", []string{"check", "-o", "junit", "-o", "gitlab", "fixtures"}, ExitFindings},
 		{"unknown level", []string{"check", "--pss-enforce", "strict", "fixtures"}, ExitError},
 		{"unknown version", []string{"check", "--pss-warn", "restricted:v2.0", "fixtures"}, ExitError},
 		{"version beyond the newest", []string{"check", "--pss-warn", "restricted:v1.99", "fixtures"}, ExitError},
@@ -81,8 +82,7 @@ func TestConfigurationErrorsSayWhy(t *testing.T) {
 	for flag, want := range map[string]string{
 		"--pss-enforce=strict":         `unknown Pod Security level "strict"`,
 		"--pss-warn=restricted:v1.99":  `unknown Pod Security version "v1.99"`,
-		"-o=sarif":                     `output format "sarif" is not yet supported`,
-		"-o=yaml":                      `unknown output format "yaml" (want one of github, json, text)`,
+		"-o=yaml":                      `unknown output format "yaml" (want one of github, gitlab, json, junit, sarif, text)`,
 		"--verify-identity=.*":         "--verify-identity is not yet supported",
 		"--fail-on=critical":           `unknown severity "critical"`,
 		"--no-such-flag":               "unknown flag: --no-such-flag",
@@ -207,7 +207,7 @@ func TestStdinAndOutputFiles(t *testing.T) {
 
 func TestGitHubActionsDefaultsToAnnotations(t *testing.T) {
 	stdout, _, _ := run(t, "", map[string]string{"GITHUB_ACTIONS": "true"}, "", "check", "fixtures/shop/overlays/prod")
-	want := "::error file=fixtures/shop/overlays/prod/node-agent.yaml,line=12,col=13,title=pss.privileged::Deployment shop-prod/web: container \"web\" sets securityContext.privileged: true; remove it or set privileged: false\n"
+	want := "::error col=13,endLine=12,file=fixtures/shop/overlays/prod/node-agent.yaml,line=12,title=pss.privileged%3A Privileged containers::Deployment shop-prod/web: container \"web\" sets securityContext.privileged: true; remove it or set privileged: false\n"
 	if !strings.Contains(stdout, want) {
 		t.Errorf("want %q in\n%s", want, stdout)
 	}

@@ -1,0 +1,193 @@
+package report
+
+import (
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+)
+
+// sarifURI is where kubegate's rules are documented when a rule names no
+// page of its own.
+const sarifURI = "https://github.com/kubegate/kubegate"
+
+// inputErrorRule is the SARIF rule under which input errors are reported.
+const inputErrorRule = "kubegate.input-error"
+
+// writeSARIF writes a SARIF 2.1.0 log that GitHub code scanning accepts:
+// one run, the rules that findings name (with their rationale and fix as
+// help), and one result per finding with its physical location, related
+// locations and a stable fingerprint. Input errors are results too, so a
+// broken file shows up where it is.
+func writeSARIF(w io.Writer, r *Report, _ Options) error {
+	if err := BuildSARIF(r).PrettyWrite(w); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// BuildSARIF builds the SARIF log of a report.
+func BuildSARIF(r *Report) *sarif.Report {
+	log := sarif.NewReport()
+	run := sarif.NewRunWithInformationURI(r.Tool.Name, sarifURI)
+	if r.Tool.Version != "" {
+		run.Tool.Driver.WithVersion(r.Tool.Version)
+	}
+	var ids []string
+	for _, f := range r.Findings {
+		if !slices.Contains(ids, f.Rule) {
+			ids = append(ids, f.Rule)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		info, ok := r.Rules[id]
+		if !ok {
+			info = RuleInfo{ID: id, Title: id}
+		}
+		rule := run.AddRule(id).
+			WithName(ruleName(id)).
+			WithShortDescription(sarif.NewMultiformatMessageString().WithText(cmpOr(info.Title, id))).
+			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(info.Severity)))
+		if info.Rationale != "" {
+			rule.WithFullDescription(sarif.NewMultiformatMessageString().WithText(info.Rationale))
+		}
+		if help := ruleHelp(info); help != "" {
+			rule.WithHelp(sarif.NewMultiformatMessageString().WithText(help).WithMarkdown(ruleHelpMarkdown(info)))
+		}
+		if info.Docs != "" {
+			rule.WithHelpURI(info.Docs)
+		}
+		props := sarif.NewPropertyBag()
+		props.Add("tags", []string{"kubernetes", strings.SplitN(id, ".", 2)[0]})
+		if sev := securitySeverity(id, info.Severity); sev != "" {
+			props.Add("security-severity", sev)
+		}
+		rule.WithProperties(props)
+	}
+	for _, f := range r.Findings {
+		res := run.CreateResultForRule(f.Rule).
+			WithLevel(sarifLevel(f.Severity)).
+			WithMessage(sarif.NewTextMessage(f.Resource.String() + ": " + f.Message)).
+			WithPartialFingerprints(map[string]string{"kubegate/v1": f.Fingerprint()})
+		if loc := sarifLocation(f.Location); loc != nil {
+			res.AddLocation(loc)
+		}
+		for _, rel := range f.Related {
+			if loc := sarifLocation(rel); loc != nil {
+				res.AddRelatedLocation(loc)
+			}
+		}
+		props := sarif.NewPropertyBag()
+		props.Add("resource", f.Resource)
+		if f.Field != "" {
+			props.Add("field", f.Field)
+		}
+		res.WithProperties(props)
+	}
+	if len(r.Errors) > 0 {
+		run.AddRule(inputErrorRule).
+			WithName("InputError").
+			WithShortDescription(sarif.NewMultiformatMessageString().WithText("Input that could not be evaluated")).
+			WithFullDescription(sarif.NewMultiformatMessageString().WithText("A file, document or kustomization could not be read, parsed or rendered, so the resources in it were not checked.")).
+			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel("error"))
+		for _, e := range r.Errors {
+			res := run.CreateResultForRule(inputErrorRule).
+				WithLevel("error").
+				WithMessage(sarif.NewTextMessage(e.Message)).
+				WithPartialFingerprints(map[string]string{"kubegate/v1": e.Fingerprint()})
+			if loc := sarifLocation(Location{File: e.File, Line: e.Line}); loc != nil {
+				res.AddLocation(loc)
+			}
+		}
+	}
+	log.AddRun(run)
+	return log
+}
+
+// sarifLocation is a finding's place as a SARIF location; nil without a
+// file. GitHub needs a region, so a file without a line points at line 1.
+func sarifLocation(l Location) *sarif.Location {
+	if l.File == "" {
+		return nil
+	}
+	region := sarif.NewRegion().WithStartLine(max(l.Line, 1))
+	if l.Line > 0 && l.Column > 0 {
+		region.WithStartColumn(l.Column)
+	}
+	return sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(l.File).WithURIBaseID("%SRCROOT%")).
+		WithRegion(region))
+}
+
+// sarifLevel maps a severity to a SARIF level.
+func sarifLevel(s Severity) string {
+	switch s {
+	case Error:
+		return "error"
+	case Warning:
+		return "warning"
+	default:
+		return "note"
+	}
+}
+
+// securitySeverity is the CVSS-like score GitHub code scanning ranks
+// security rules by (Pod Security and image rules are security findings).
+func securitySeverity(id string, s Severity) string {
+	if !strings.HasPrefix(id, "pss.") && !strings.HasPrefix(id, "images.") {
+		return ""
+	}
+	switch s {
+	case Error:
+		return "8.0"
+	case Warning:
+		return "5.0"
+	default:
+		return "2.0"
+	}
+}
+
+// ruleName makes a rule id a SARIF name: "pss.hostPathVolumes" becomes
+// "PssHostPathVolumes".
+func ruleName(id string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(id, func(r rune) bool { return r == '.' || r == '-' || r == '_' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func ruleHelp(info RuleInfo) string {
+	var parts []string
+	if info.Rationale != "" {
+		parts = append(parts, info.Rationale)
+	}
+	if info.Fix != "" {
+		parts = append(parts, "Fix: "+info.Fix)
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+func ruleHelpMarkdown(info RuleInfo) string {
+	var parts []string
+	if info.Rationale != "" {
+		parts = append(parts, info.Rationale)
+	}
+	if info.Fix != "" {
+		parts = append(parts, "**Fix:** "+info.Fix)
+	}
+	if info.Docs != "" {
+		parts = append(parts, "[Documentation]("+info.Docs+")")
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
