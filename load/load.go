@@ -7,6 +7,7 @@ package load
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
@@ -44,6 +45,31 @@ type Options struct {
 	// AllowRemote lets kustomizations use remote bases and resources.
 	AllowRemote bool
 	Limits      Limits
+	// Shard, when Count > 1, loads only the inputs of shard Index (1 to
+	// Count): see Shard.
+	Shard Shard
+}
+
+// Shard is one part of a run split across parallel jobs (a CI matrix).
+// Inputs are assigned by a hash of their unit: a kustomization by its
+// directory, a plain file by the directory that holds it, so that the
+// files of one application stay together and cross-resource rules still
+// see them side by side. The assignment depends only on the paths, so
+// every input lands in exactly one shard in every run. Standard input is
+// always in shard 1.
+type Shard struct{ Index, Count int }
+
+// owns reports whether the shard loads the unit named key.
+func (s Shard) owns(key string) bool {
+	if s.Count <= 1 {
+		return true
+	}
+	if key == "" {
+		return s.Index == 1
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return int(h.Sum64()%uint64(s.Count)) == s.Index-1
 }
 
 // Resource is one Kubernetes object as policies see it, with its source.
@@ -73,6 +99,9 @@ func (r *Resource) Locate(p Path) report.Location {
 type Result struct {
 	Resources []*Resource
 	Errors    []report.InputError
+	// Inputs counts the files and kustomizations loaded; OtherShards those
+	// left to other shards.
+	Inputs, OtherShards int
 }
 
 // StdinName is the file name reported for standard input.
@@ -88,8 +117,15 @@ func Load(paths []string, opts Options) *Result {
 	}
 	var jobs []job
 	for _, p := range paths {
-		jobs = append(jobs, l.plan(p)...)
+		for _, j := range l.plan(p) {
+			if opts.Shard.owns(l.shardKey(j)) {
+				jobs = append(jobs, j)
+			} else {
+				l.res.OtherShards++
+			}
+		}
 	}
+	l.res.Inputs = len(jobs)
 	l.run(jobs)
 	return &l.res
 }
@@ -120,6 +156,19 @@ func newLoader(opts Options) (*loader, error) {
 		opts.Limits.MaxNodes = DefaultLimits.MaxNodes
 	}
 	return &loader{opts: opts}, nil
+}
+
+// shardKey names a job's unit for sharding: "/"-separated and relative to
+// the working directory, so the assignment is the same on every machine.
+func (l *loader) shardKey(j job) string {
+	switch {
+	case j.kust != "":
+		return l.display(j.kust)
+	case j.file == "-":
+		return ""
+	default:
+		return l.display(filepath.Dir(j.file))
+	}
 }
 
 // job is one unit of loading: a plain file or a kustomization to render.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -25,6 +26,7 @@ type checkOptions struct {
 	failOn      report.Severity
 	offline     bool
 	allowRemote bool
+	shard       load.Shard
 	paths       []string
 }
 
@@ -51,6 +53,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never")
 	offline := fs.Bool("offline", false, "never contact a registry")
 	allowRemote := fs.Bool("allow-remote", false, "let kustomizations use remote bases and resources")
+	shard := fs.String("shard", "", "check only shard `I/N` of the inputs (kustomizations, and plain files by directory), for a CI matrix; merge the JSON reports with kubegate merge")
 	fs.StringArray("verify-key", nil, "cosign public key `FILE` (not yet supported)")
 	fs.String("verify-identity", "", "keyless signer identity `REGEXP` (not yet supported)")
 	fs.String("verify-issuer", "", "keyless OIDC issuer `REGEXP` (not yet supported)")
@@ -86,22 +89,48 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	if o.failOn, err = report.ParseSeverity(*failOn, true); err != nil {
 		return nil, fmt.Errorf("--fail-on: %v", err)
 	}
-	if len(*outputs) == 0 {
+	if o.outputs, err = parseOutputs(*outputs, env); err != nil {
+		return nil, err
+	}
+	if *shard != "" {
+		if o.shard, err = parseShard(*shard); err != nil {
+			return nil, fmt.Errorf("--shard: %v", err)
+		}
+	}
+	return o, nil
+}
+
+// parseOutputs reads the -o FORMAT[=FILE] flags; none means github under
+// GitHub Actions, else text.
+func parseOutputs(specs []string, env Env) ([]output, error) {
+	if len(specs) == 0 {
 		def := "text"
 		if env.getenv("GITHUB_ACTIONS") == "true" {
 			def = "github"
 		}
-		*outputs = []string{def}
+		specs = []string{def}
 	}
-	for _, spec := range *outputs {
+	var outs []output
+	for _, spec := range specs {
 		format, file, _ := strings.Cut(spec, "=")
 		w, err := report.Lookup(format)
 		if err != nil {
 			return nil, fmt.Errorf("-o %s: %v", spec, err)
 		}
-		o.outputs = append(o.outputs, output{format: format, write: w, file: file})
+		outs = append(outs, output{format: format, write: w, file: file})
 	}
-	return o, nil
+	return outs, nil
+}
+
+// parseShard reads I/N, 1 <= I <= N.
+func parseShard(s string) (load.Shard, error) {
+	is, ns, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return load.Shard{}, fmt.Errorf("%q is not I/N with 1 <= I <= N (for example 2/4)", s)
+	}
+	return load.Shard{Index: i, Count: n}, nil
 }
 
 var errHelp = errors.New("help requested")
@@ -118,7 +147,7 @@ func runCheck(args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "%v", err)
 	}
-	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote})
+	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote, Shard: o.shard})
 	rep := &report.Report{
 		Tool:   report.Tool{Name: "kubegate", Version: Version},
 		Errors: loaded.Errors,
@@ -126,7 +155,9 @@ func runCheck(args []string, env Env) int {
 	}
 	rep.Summary.Resources = len(loaded.Resources)
 	rep.Summary.Images = len(load.Images(loaded.Resources))
-	if len(loaded.Resources) == 0 {
+	// A shard that holds no input is not an error: a matrix may have more
+	// shards than inputs.
+	if len(loaded.Resources) == 0 && (loaded.Inputs > 0 || loaded.OtherShards == 0) {
 		rep.Errors = append(rep.Errors, report.InputError{Message: fmt.Sprintf("no Kubernetes resources found in %s: nothing was evaluated", strings.Join(o.paths, ", "))})
 	}
 	res, err := engine.Evaluate(context.Background(), loaded.Resources)

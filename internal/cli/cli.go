@@ -50,6 +50,8 @@ Usage:
   kubegate check [flags] [PATH...]   render manifests, evaluate policies, report findings
   kubegate rules [-o text|json|markdown]
                                      list every rule with its severity, rationale and fix
+  kubegate merge [flags] REPORT.json...
+                                     merge the JSON reports of sharded runs (check --shard I/N)
   kubegate version                   print the version
 
 Run 'kubegate check --help' for the check flags.
@@ -67,6 +69,8 @@ func Main(args []string, env Env) int {
 		return runCheck(args[1:], env)
 	case "rules":
 		return runRules(args[1:], env)
+	case "merge":
+		return runMerge(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintf(env.Stdout, "kubegate %s\n", Version)
 		return ExitOK

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kubegate/kubegate/evaluate"
+	"github.com/kubegate/kubegate/report"
+)
+
+// runMerge merges the JSON reports of sharded runs (check --shard I/N -o
+// json=FILE) into one report, written in any format as check writes it:
+// one set of annotations, one SARIF, one summary for the whole matrix.
+// Findings and input errors are concatenated and put in canonical order
+// (an input error every shard repeats, such as a missing path, appears
+// once); resources and images add up. The exit code follows --fail-on as
+// in check.
+func runMerge(args []string, env Env) int {
+	fs := pflag.NewFlagSet("kubegate merge", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable, as for check")
+	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never")
+	help := fs.BoolP("help", "h", false, "show this help")
+	if err := fs.Parse(args); err != nil {
+		return errorf(env, "merge: %v (see kubegate merge --help)", err)
+	}
+	if *help {
+		fmt.Fprintf(env.Stdout, "Usage: kubegate merge [flags] REPORT.json...\n\nMerges the JSON reports of sharded runs (kubegate check --shard I/N -o json=FILE).\n\nFlags:\n%s", fs.FlagUsages())
+		return ExitOK
+	}
+	if fs.NArg() == 0 {
+		return errorf(env, "merge: no reports given (see kubegate merge --help)")
+	}
+	fail, err := report.ParseSeverity(*failOn, true)
+	if err != nil {
+		return errorf(env, "merge: --fail-on: %v", err)
+	}
+	outs, err := parseOutputs(*outputs, env)
+	if err != nil {
+		return errorf(env, "merge: %v", err)
+	}
+	merged := &report.Report{Tool: report.Tool{Name: "kubegate", Version: Version}}
+	for _, name := range fs.Args() {
+		r, err := readReport(name, env)
+		if err != nil {
+			merged.Errors = append(merged.Errors, report.InputError{File: name, Message: "cannot merge: " + err.Error()})
+			continue
+		}
+		merged.Findings = append(merged.Findings, r.Findings...)
+		merged.Errors = append(merged.Errors, r.Errors...)
+		merged.Summary.Resources += r.Summary.Resources
+		merged.Summary.Images += r.Summary.Images
+	}
+	if engine, err := evaluate.New(evaluate.Options{PSS: evaluate.DefaultPSSModes}); err == nil {
+		merged.Rules = ruleInfo(engine.Rules())
+	}
+	merged.Normalize()
+	code := ExitOK
+	if fail != report.SeverityNone && merged.Worst() >= fail {
+		code = ExitFindings
+	}
+	if len(merged.Errors) > 0 {
+		code = ExitError
+	}
+	return finish(outs, merged, code, env)
+}
+
+// readReport reads one JSON report of kubegate check.
+func readReport(name string, env Env) (*report.Report, error) {
+	path := name
+	if !filepath.IsAbs(path) && env.WorkDir != "" {
+		path = filepath.Join(env.WorkDir, path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, err
+	}
+	var r report.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("not a kubegate JSON report: %v", err)
+	}
+	if r.Tool.Name != "kubegate" {
+		return nil, fmt.Errorf("not a kubegate JSON report (tool %q)", r.Tool.Name)
+	}
+	return &r, nil
+}
