@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -41,7 +42,27 @@ type Options struct {
 	Parallelism int
 	// Policies is the policy file system; nil means the embedded policies.
 	Policies fs.FS
+	// UserPolicies are the user's own policies, beside the built-in ones:
+	// kubegate-style rules (package kubegate.rules.*, with METADATA) and
+	// conftest-style deny/violation/warn rules in the Namespaces packages
+	// (default main; "*" for every package).
+	UserPolicies []PolicyDir
+	Namespaces   []string
+	// RegoVersion forces how user policies are parsed (default: per file).
+	RegoVersion RegoVersion
+	// Data is merged into data for the policies (--data); its top-level
+	// keys must not be "kubegate".
+	Data map[string]any
+	// Timeout bounds the evaluation of one resource (default 10s), so a
+	// policy that explodes stops with an error naming the resource.
+	Timeout time.Duration
+	// AllowNetwork lets policies use http.send, net.lookup_ip_addr and
+	// opa.runtime; off, they do not compile.
+	AllowNetwork bool
 }
+
+// DefaultTimeout bounds the evaluation of one resource.
+const DefaultTimeout = 10 * time.Second
 
 // Engine holds the compiled policies.
 type Engine struct {
@@ -69,20 +90,54 @@ func New(opts Options) (*Engine, error) {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = runtime.GOMAXPROCS(0)
 	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if len(opts.Namespaces) == 0 {
+		opts.Namespaces = DefaultNamespaces
+	}
+	if _, ok := opts.Data["kubegate"]; ok {
+		return nil, fmt.Errorf("policy data: the top-level key \"kubegate\" is reserved for kubegate's own data")
+	}
 	mods, err := parseModules(opts.Policies)
 	if err != nil {
 		return nil, err
+	}
+	user, err := parseUserModules(opts.UserPolicies, opts.RegoVersion)
+	if err != nil {
+		return nil, fmt.Errorf("reading policies:\n%v", err)
+	}
+	for name, m := range user {
+		mods[name] = m
 	}
 	rules, err := rulesOf(mods)
 	if err != nil {
 		return nil, err
 	}
+	for i := range rules {
+		if _, ok := user[rules[i].File]; ok {
+			rules[i].User = true
+		}
+	}
+	conftest, err := conftestRules(user, opts.Namespaces)
+	if err != nil {
+		return nil, fmt.Errorf("reading policies:\n%v", err)
+	}
+	for _, c := range conftest {
+		for _, r := range rules {
+			if r.ID == c.ID {
+				return nil, fmt.Errorf("%s: rule id %s is also used by %s", c.File, c.ID, r.File)
+			}
+		}
+	}
+	rules = append(rules, conftest...)
+	slices.SortFunc(rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
 	e := &Engine{opts: opts, rules: rules, byPkg: map[string]*Rule{}, groupOf: map[string]int{}}
 	if e.pss, err = newPSSRules(e.rules); err != nil {
 		return nil, err
 	}
 	for i := range e.rules {
-		e.byPkg[e.rules[i].Package] = &e.rules[i]
+		e.byPkg[e.rules[i].ID] = &e.rules[i]
 	}
 	// Group kinds by the rules that apply to them: one aggregating module,
 	// and one prepared query, per distinct set of rules. Kinds that no
@@ -96,9 +151,11 @@ func New(opts Options) (*Engine, error) {
 	groups := map[string]int{}
 	addGroup := func(kind string) int {
 		var pkgs []string
+		queries := map[string]string{}
 		for _, r := range e.rules {
 			if len(r.Kinds) == 0 || slices.Contains(r.Kinds, kind) {
-				pkgs = append(pkgs, r.Package)
+				pkgs = append(pkgs, r.ID)
+				queries[r.ID] = r.Query
 			}
 		}
 		if len(pkgs) == 0 {
@@ -113,8 +170,8 @@ func New(opts Options) (*Engine, error) {
 		e.groups = append(e.groups, fmt.Sprintf("%s.g%d", enginePackage, g))
 		var b strings.Builder
 		fmt.Fprintf(&b, "package %s\n\nimport rego.v1\n\n", e.groups[g])
-		for _, pkg := range pkgs {
-			fmt.Fprintf(&b, "findings contains [%q, v] if some v in data.%s.violations\n\n", pkg, pkg)
+		for _, id := range pkgs {
+			fmt.Fprintf(&b, "findings contains [%q, v] if some v in %s\n\n", id, queries[id])
 		}
 		file := fmt.Sprintf("kubegate/engine/g%d.rego", g)
 		m, err := ast.ParseModuleWithOpts(file, b.String(), ast.ParserOptions{RegoVersion: ast.RegoV1})
@@ -128,7 +185,7 @@ func New(opts Options) (*Engine, error) {
 	for _, k := range slices.Sorted(maps.Keys(named)) {
 		e.groupOf[k] = addGroup(k)
 	}
-	c := ast.NewCompiler().WithEnablePrintStatements(false)
+	c := ast.NewCompiler().WithEnablePrintStatements(false).WithCapabilities(sandboxed(opts.AllowNetwork))
 	if c.Compile(mods); c.Failed() {
 		return nil, fmt.Errorf("compiling policies: %v", c.Errors)
 	}
@@ -157,9 +214,12 @@ type Result struct {
 // resource as input and all of them as data.kubegate.resources, indexed by
 // kind, namespace and name.
 func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Result, error) {
-	store := inmem.NewFromObjectWithOpts(map[string]any{
-		"kubegate": map[string]any{"resources": index(resources)},
-	}, inmem.OptRoundTripOnWrite(false))
+	root := map[string]any{}
+	for k, v := range e.opts.Data {
+		root[k] = v
+	}
+	root["kubegate"] = map[string]any{"resources": index(resources)}
+	store := inmem.NewFromObjectWithOpts(root, inmem.OptRoundTripOnWrite(false))
 	if err := e.buildCache(ctx, store); err != nil {
 		return nil, err
 	}
@@ -365,9 +425,15 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 		fail(err.Error())
 		return nil, errs
 	}
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input))
+	ectx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
+	defer cancel()
+	rs, err := pq.Eval(ectx, rego.EvalParsedInput(input))
 	if err != nil {
-		fail("evaluating policies: " + err.Error())
+		if ectx.Err() != nil && ctx.Err() == nil {
+			fail(fmt.Sprintf("evaluating policies took longer than %v and was stopped: a policy loops over a huge set or builds a huge value (%v)", e.opts.Timeout, err))
+		} else {
+			fail("evaluating policies: " + err.Error())
+		}
 		return nil, errs
 	}
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
@@ -389,8 +455,15 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 		rule := e.byPkg[pkg]
 		v, _ := pair[1].(map[string]any)
 		msg, _ := v["msg"].(string)
+		if s, ok := pair[1].(string); ok && rule != nil && !strings.HasSuffix(rule.Query, ".violations") {
+			msg, v = s, map[string]any{} // conftest-style: the message itself
+		}
 		if rule == nil || msg == "" {
-			fail(fmt.Sprintf("policy %s returned a violation without a msg: %v", pkg, pair[1]))
+			where := pkg
+			if rule != nil {
+				where = fmt.Sprintf("%s (%s, package %s)", rule.ID, rule.File, rule.Package)
+			}
+			fail(fmt.Sprintf("rule %s returned a violation without a msg: %v", where, pair[1]))
 			continue
 		}
 		path := toPath(v["path"])

@@ -40,6 +40,11 @@ type Rule struct {
 	Kinds []string `json:"kinds,omitempty"`
 	// Package is the Rego package, e.g. kubegate.rules.pss.privileged.
 	Package string `json:"package"`
+	// Query is the set of violations the engine reads: data.<package>.violations,
+	// or a conftest-style rule such as data.main.deny.
+	Query string `json:"-"`
+	// User marks a rule from the user's policies (--policy).
+	User bool `json:"user,omitempty"`
 	// File is the module's path in the policy file system.
 	File string `json:"file"`
 }
@@ -102,6 +107,7 @@ func rulesOf(mods map[string]*ast.Module) ([]Rule, error) {
 
 func ruleOf(file string, m *ast.Module) (Rule, error) {
 	r := Rule{File: file, Package: strings.TrimPrefix(m.Package.Path.String(), "data.")}
+	r.Query = "data." + r.Package + ".violations"
 	var a *ast.Annotations
 	for _, x := range m.Annotations {
 		if x.Scope == "package" {

@@ -141,6 +141,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			}
 			want := tt.want
 			want.Package = "kubegate.rules.custom.example"
+			want.Query = "data.kubegate.rules.custom.example.violations"
 			want.File = "custom/example.rego"
 			if got := e.Rules(); !reflect.DeepEqual(got, []Rule{want}) {
 				t.Errorf("rules:\n got %+v\nwant %+v", got, []Rule{want})

@@ -1,0 +1,204 @@
+package evaluate
+
+import (
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/kubegate/kubegate/report"
+)
+
+// PolicyDir is a directory of the user's own policies (--policy).
+type PolicyDir struct {
+	// Name is how messages name the directory (as the user wrote it).
+	Name string
+	FS   fs.FS
+}
+
+// RegoVersion selects how user policy files are parsed.
+type RegoVersion int
+
+const (
+	// RegoAuto parses each file as Rego v1 and, when that fails and it
+	// parses as v0, as v0.
+	RegoAuto RegoVersion = iota
+	RegoV0
+	RegoV1
+)
+
+// DefaultNamespaces are the packages whose deny, violation and warn rules
+// are conftest-style rules, as conftest's default.
+var DefaultNamespaces = []string{"main"}
+
+// conftestKinds are the rule names conftest reads, with the severity each
+// gives: deny and violation fail, warn warns. A name may carry a suffix
+// after an underscore (deny_privileged), as conftest allows.
+var conftestKinds = []struct {
+	prefix string
+	sev    report.Severity
+}{{"deny", report.Error}, {"violation", report.Error}, {"warn", report.Warning}}
+
+// parseUserModules reads every non-test .rego file of the user's policy
+// directories, named "<dir>/<path>".
+func parseUserModules(dirs []PolicyDir, version RegoVersion) (map[string]*ast.Module, error) {
+	mods := map[string]*ast.Module{}
+	var errs []string
+	for _, d := range dirs {
+		err := fs.WalkDir(d.FS, ".", func(p string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if e.IsDir() || path.Ext(p) != ".rego" || strings.HasSuffix(p, "_test.rego") {
+				return nil
+			}
+			src, err := fs.ReadFile(d.FS, p)
+			if err != nil {
+				return err
+			}
+			name := path.Join(d.Name, p)
+			m, err := ParseUserModule(name, string(src), version)
+			if err != nil {
+				errs = append(errs, err.Error())
+				return nil
+			}
+			mods[name] = m
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", d.Name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return mods, nil
+}
+
+// ParseUserModule parses a user's policy file: as Rego v1 and, failing
+// that, as v0 (the syntax of conftest policies written before OPA 1.0),
+// unless version forces one.
+func ParseUserModule(name, src string, version RegoVersion) (*ast.Module, error) {
+	opts := func(v ast.RegoVersion) ast.ParserOptions {
+		return ast.ParserOptions{ProcessAnnotation: true, RegoVersion: v}
+	}
+	switch version {
+	case RegoV0:
+		return ast.ParseModuleWithOpts(name, src, opts(ast.RegoV0))
+	case RegoV1:
+		return ast.ParseModuleWithOpts(name, src, opts(ast.RegoV1))
+	}
+	m, err1 := ast.ParseModuleWithOpts(name, src, opts(ast.RegoV1))
+	if err1 == nil {
+		return m, nil
+	}
+	m, err0 := ast.ParseModuleWithOpts(name, src, opts(ast.RegoV0))
+	if err0 == nil {
+		return m, nil
+	}
+	return nil, fmt.Errorf("%v\n(the file is not valid Rego v0 either: %v)", err1, err0)
+}
+
+// conftestRules finds the conftest-style rules of the user's modules: in a
+// package of namespaces (or any package but kubegate's when namespaces is
+// ["*"]), every rule named deny, violation or warn, or starting with one
+// of those and an underscore. Each is a rule with id "<package>.<name>".
+// A rule's METADATA (title, description, custom.id, custom.severity,
+// custom.fix) refines it.
+func conftestRules(mods map[string]*ast.Module, namespaces []string) ([]Rule, error) {
+	all := slices.Contains(namespaces, "*")
+	byID := map[string]*Rule{}
+	var errs []string
+	for _, file := range slices.Sorted(maps.Keys(mods)) {
+		m := mods[file]
+		pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
+		if strings.HasPrefix(pkg, "kubegate.") || pkg == "kubegate" {
+			continue
+		}
+		if !all && !slices.Contains(namespaces, pkg) {
+			continue
+		}
+		for _, r := range m.Rules {
+			name := r.Head.Name.String()
+			if name == "" && len(r.Head.Reference) > 0 {
+				name = r.Head.Reference[0].String()
+			}
+			sev, ok := conftestSeverity(name)
+			if !ok {
+				continue
+			}
+			query := "data." + pkg + "." + name
+			id := pkg + "." + name
+			rule, seen := byID[id]
+			if !seen {
+				rule = &Rule{
+					ID: id, Severity: sev, Title: fmt.Sprintf("%s (user policy)", id),
+					Rationale: fmt.Sprintf("A %s rule of the user's policy package %s.", name, pkg),
+					Package:   pkg, File: file, Query: query, User: true,
+				}
+				byID[id] = rule
+			}
+			for _, a := range r.Annotations {
+				if a.Title != "" {
+					rule.Title = a.Title
+				}
+				if a.Description != "" {
+					rule.Rationale = strings.TrimSpace(a.Description)
+				}
+				if s, ok := a.Custom["id"].(string); ok && s != "" {
+					rule.ID = s
+				}
+				if s, ok := a.Custom["fix"].(string); ok {
+					rule.Fix = strings.TrimSpace(s)
+				}
+				if s, ok := a.Custom["severity"].(string); ok {
+					sv, err := report.ParseSeverity(s, false)
+					if err != nil {
+						errs = append(errs, fmt.Sprintf("%s: custom.severity: %v", file, err))
+					}
+					rule.Severity = sv
+				}
+			}
+		}
+	}
+	var rules []Rule
+	seen := map[string]string{}
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		r := byID[id]
+		if other, dup := seen[r.ID]; dup {
+			errs = append(errs, fmt.Sprintf("%s: rule id %s is also used by %s", r.File, r.ID, other))
+		}
+		seen[r.ID] = r.File
+		rules = append(rules, *r)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return rules, nil
+}
+
+func conftestSeverity(name string) (report.Severity, bool) {
+	for _, k := range conftestKinds {
+		if name == k.prefix || strings.HasPrefix(name, k.prefix+"_") {
+			return k.sev, true
+		}
+	}
+	return report.SeverityNone, false
+}
+
+// sandboxed are the capabilities policies compile against: OPA's, without
+// the built-ins that reach the network or the process's environment, so a
+// policy from a pull request can neither exfiltrate nor read secrets.
+func sandboxed(allowNetwork bool) *ast.Capabilities {
+	caps := ast.CapabilitiesForThisVersion()
+	if allowNetwork {
+		return caps
+	}
+	denied := map[string]bool{"http.send": true, "net.lookup_ip_addr": true, "opa.runtime": true}
+	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool { return denied[b.Name] })
+	return caps
+}
