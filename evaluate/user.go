@@ -202,3 +202,7 @@ func sandboxed(allowNetwork bool) *ast.Capabilities {
 	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool { return denied[b.Name] })
 	return caps
 }
+
+// SandboxCapabilities are the capabilities user policies compile against
+// (see sandboxed): for kubegate test, so tests see what check sees.
+func SandboxCapabilities() *ast.Capabilities { return sandboxed(false) }

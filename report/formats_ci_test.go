@@ -38,6 +38,11 @@ func golden(t *testing.T, name, got string) {
 func sampleWithRules() *Report {
 	r := sampleReport()
 	r.Findings[0].Related = []Location{{File: "base/hpa.yaml", Line: 3, Column: 1}}
+	r.Suppressed = []Suppressed{{
+		Finding: Finding{Rule: "pss.hostNamespaces", Severity: Error, Message: "pod sets hostNetwork: true", Resource: Resource{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "monitoring", Name: "node-exporter"}, Location: Location{File: "base/exporter.yaml", Line: 9, Column: 7}},
+		Reason:  "reads the node's network statistics", By: Location{File: ".kubegate.yaml", Line: 4, Column: 5}, Expires: "2027-03-31",
+	}}
+	r.Normalize()
 	r.Rules = map[string]RuleInfo{
 		"pss.privileged":      {ID: "pss.privileged", Title: "Privileged containers", Severity: Error, Rationale: "Privileged containers can do almost anything the node can.", Fix: "Remove securityContext.privileged.", Docs: "https://kubernetes.io/docs/concepts/security/pod-security-standards/"},
 		"hpa.min-exceeds-max": {ID: "hpa.min-exceeds-max", Title: "HPA minReplicas above maxReplicas", Severity: Error, Rationale: "The API server rejects it.", Fix: "Lower minReplicas."},
@@ -253,6 +258,9 @@ func TestGitHubSummary(t *testing.T) {
 	golden(t, "summary.golden", b.String())
 	if !strings.Contains(b.String(), "[overlays/prod/deployment.yaml:12:11](https://github.com/acme/shop/blob/0123abc/deploy/overlays/prod/deployment.yaml#L12)") {
 		t.Error("no link to the line in the commit")
+	}
+	if !strings.Contains(b.String(), "### Waived by exceptions (1)") || !strings.Contains(b.String(), "reads the node's network statistics") {
+		t.Error("the summary does not list the waived finding")
 	}
 }
 

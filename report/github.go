@@ -228,6 +228,17 @@ func WriteGitHubSummary(w io.Writer, r *Report, ctx GitHubContext) error {
 			b.WriteString("\n")
 		}
 	}
+	if len(r.Suppressed) > 0 {
+		if !full {
+			fmt.Fprintf(&b, "### Waived by exceptions (%d)\n\n| where | resource | rule | reason | waived at | expires |\n| --- | --- | --- | --- | --- | --- |\n", len(r.Suppressed))
+		}
+		for _, x := range r.Suppressed {
+			add(fmt.Sprintf("| %s | %s | `%s` | %s | %s | %s |\n", ctx.link(x.Location), mdCell(x.Resource.String()), x.Rule, mdCell(x.Reason), ctx.link(x.By), cmpOr(x.Expires, "never")))
+		}
+		if !full {
+			b.WriteString("\n")
+		}
+	}
 	if omitted > 0 {
 		fmt.Fprintf(&b, "\n> [!NOTE]\n> %d more %s not shown: GitHub limits a job summary to 1 MiB. The annotations, the step log and the SARIF or JSON report (`-o sarif=FILE`, `-o json=FILE`) have every finding.\n", omitted, noun(omitted, "row"))
 	}

@@ -30,6 +30,11 @@ func writeJSON(w io.Writer, r *Report, _ Options) error {
 	if err := writeArray(bw, "errors", r.Errors, line); err != nil {
 		return err
 	}
+	if len(r.Suppressed) > 0 {
+		if err := writeArray(bw, "suppressed", r.Suppressed, line); err != nil {
+			return err
+		}
+	}
 	if err := line("  \"summary\": ", r.Summary, "\n}\n"); err != nil {
 		return err
 	}

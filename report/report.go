@@ -141,6 +141,8 @@ type Summary struct {
 	Error     int `json:"error"`
 	Warning   int `json:"warning"`
 	Notice    int `json:"notice"`
+	// Suppressed counts the findings exceptions waived.
+	Suppressed int `json:"suppressed,omitempty"`
 }
 
 // Report is the whole result of a run.
@@ -149,10 +151,23 @@ type Report struct {
 	Findings []Finding    `json:"findings"`
 	Errors   []InputError `json:"errors"`
 	Summary  Summary      `json:"summary"`
+	// Suppressed are the findings that exceptions waived, each with its
+	// reason and where the exception is written: waivers stay visible.
+	Suppressed []Suppressed `json:"suppressed,omitempty"`
 	// Rules describe the rules that findings name, for the formats that
 	// carry rule documentation (SARIF, the job summary). Not part of the
 	// JSON report.
 	Rules map[string]RuleInfo `json:"-"`
+}
+
+// Suppressed is a finding an exception waived.
+type Suppressed struct {
+	Finding
+	Reason string `json:"reason"`
+	// By is where the exception is written: a line of the configuration
+	// file or the resource's kubegate.dev/ignore annotation.
+	By      Location `json:"by"`
+	Expires string   `json:"expires,omitempty"`
 }
 
 // RuleInfo is what a report says about a rule.
@@ -203,6 +218,8 @@ func (r *Report) Normalize() {
 	if r.Errors == nil {
 		r.Errors = []InputError{}
 	}
+	slices.SortFunc(r.Suppressed, func(a, b Suppressed) int { return compareFindings(a.Finding, b.Finding) })
+	r.Summary.Suppressed = len(r.Suppressed)
 	r.Summary.Error, r.Summary.Warning, r.Summary.Notice = 0, 0, 0
 	for _, f := range r.Findings {
 		switch f.Severity {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubegate/kubegate/evaluate"
 	"github.com/kubegate/kubegate/load"
@@ -27,6 +28,11 @@ type checkOptions struct {
 	offline     bool
 	allowRemote bool
 	shard       load.Shard
+	cfg         *config // nil without a configuration file
+	policies    []string
+	data        []string
+	namespaces  []string
+	regoVersion evaluate.RegoVersion
 	paths       []string
 }
 
@@ -44,7 +50,12 @@ var notYet = []string{"verify-key", "verify-identity", "verify-issuer", "sbom-di
 func parseCheck(args []string, env Env) (*checkOptions, error) {
 	fs := pflag.NewFlagSet("kubegate check", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable; FORMAT is text, json or github (default github under GitHub Actions, else text)")
+	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable; FORMAT is text, json, sarif, junit, gitlab or github (default github under GitHub Actions, else text)")
+	configFile := fs.String("config", "", "configuration `FILE` (default .kubegate.yaml at the repository root, if there is one)")
+	policies := fs.StringArray("policy", nil, "load the user's policies from `DIR` beside the built-in ones (kubegate-style or conftest-style, Rego v1 or v0); repeatable")
+	dataFiles := fs.StringArray("data", nil, "JSON or YAML `FILE` whose top-level keys the policies read as data.KEY; repeatable")
+	namespaces := fs.StringArray("namespace", nil, "package `NAME` whose deny, violation and warn rules are conftest-style rules (default main; * for all); repeatable")
+	regoVersion := fs.String("rego-version", "auto", "parse the user's policies as `VERSION`: v0, v1, or auto (each file as v1, else v0)")
 	enforce := fs.String("pss-enforce", "baseline:latest", "Pod Security `LEVEL[:VERSION]` whose violations are errors")
 	warn := fs.String("pss-warn", "restricted:latest", "Pod Security `LEVEL[:VERSION]` whose violations are warnings")
 	audit := fs.String("pss-audit", "privileged", "Pod Security `LEVEL[:VERSION]` whose violations are notices")
@@ -73,11 +84,79 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 			return nil, fmt.Errorf("--%s is not yet supported", name)
 		}
 	}
-	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args(), exemptNS: *exemptNS, exemptRC: *exemptRC}
+	wd := env.WorkDir
+	if wd == "" {
+		wd, _ = os.Getwd()
+	}
+	cfgPath, err := findConfig(*configFile, wd)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &config{}
+	cfgDir := wd
+	if cfgPath != "" {
+		display := cfgPath
+		if rel, err := filepath.Rel(wd, cfgPath); err == nil {
+			display = filepath.ToSlash(rel)
+		}
+		if cfg, err = readConfig(cfgPath, display); err != nil {
+			return nil, err
+		}
+		cfgDir = filepath.Dir(cfgPath)
+	}
+	// A flag set on the command line wins over the file.
+	pick := func(flag string, value *string, fromFile string) {
+		if !fs.Changed(flag) && fromFile != "" {
+			*value = fromFile
+		}
+	}
+	pick("pss-enforce", enforce, cfg.PSS.Enforce)
+	pick("pss-warn", warn, cfg.PSS.Warn)
+	pick("pss-audit", audit, cfg.PSS.Audit)
+	pick("fail-on", failOn, cfg.FailOn)
+	pick("rego-version", regoVersion, cfg.RegoVersion)
+	if !fs.Changed("pss-exempt-namespace") {
+		*exemptNS = append(*exemptNS, cfg.PSS.ExemptNamespaces...)
+	}
+	if !fs.Changed("pss-exempt-runtime-class") {
+		*exemptRC = append(*exemptRC, cfg.PSS.ExemptRuntimeClasses...)
+	}
+	if !fs.Changed("output") {
+		*outputs = cfg.Outputs
+	}
+	if !fs.Changed("namespace") {
+		*namespaces = cfg.Namespaces
+	}
+	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args(), exemptNS: *exemptNS, exemptRC: *exemptRC, namespaces: *namespaces}
+	if cfgPath != "" {
+		o.cfg = cfg
+	}
+	// Paths in the file are relative to the file; on the command line, to
+	// the working directory.
+	for _, d := range cfg.Policies {
+		o.policies = append(o.policies, resolve(cfgDir, d))
+	}
+	for _, d := range *policies {
+		o.policies = append(o.policies, resolve(wd, d))
+	}
+	for _, f := range cfg.Data {
+		o.data = append(o.data, resolve(cfgDir, f))
+	}
+	for _, f := range *dataFiles {
+		o.data = append(o.data, resolve(wd, f))
+	}
+	switch *regoVersion {
+	case "auto":
+	case "v0":
+		o.regoVersion = evaluate.RegoV0
+	case "v1":
+		o.regoVersion = evaluate.RegoV1
+	default:
+		return nil, fmt.Errorf("--rego-version: %q is not v0, v1 or auto", *regoVersion)
+	}
 	if len(o.paths) == 0 {
 		o.paths = []string{"."}
 	}
-	var err error
 	for _, m := range []struct {
 		flag, value string
 		dst         *evaluate.LevelVersion
@@ -143,8 +222,12 @@ func runCheck(args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "check: %v (see kubegate check --help)", err)
 	}
-	engine, err := evaluate.New(evaluate.Options{PSS: o.pss, PSSExemptNamespaces: o.exemptNS, PSSExemptRuntimeClasses: o.exemptRC})
+	engine, err := newEngine(o, env)
 	if err != nil {
+		return errorf(env, "%v", err)
+	}
+	pol := policy{cfg: o.cfg, rules: ruleInfo(engine.Rules()), now: env.now()}
+	if err := pol.checkRuleIDs(); err != nil {
 		return errorf(env, "%v", err)
 	}
 	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote, Shard: o.shard})
@@ -168,6 +251,7 @@ func runCheck(args []string, env Env) int {
 		rep.Findings = res.Findings
 		rep.Errors = append(rep.Errors, res.Errors...)
 	}
+	pol.apply(rep, loaded.Resources, o.shard.Count > 1)
 	rep.Normalize()
 	code := ExitOK
 	if o.failOn != report.SeverityNone && rep.Worst() >= o.failOn {
@@ -198,6 +282,67 @@ func finish(outputs []output, rep *report.Report, code int, env Env) int {
 		}
 	}
 	return code
+}
+
+// newEngine compiles the built-in policies and the user's, with their data.
+func newEngine(o *checkOptions, env Env) (*evaluate.Engine, error) {
+	opts := evaluate.Options{PSS: o.pss, PSSExemptNamespaces: o.exemptNS, PSSExemptRuntimeClasses: o.exemptRC, Namespaces: o.namespaces, RegoVersion: o.regoVersion}
+	for _, d := range o.policies {
+		fi, err := os.Stat(d)
+		if err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("policy directory %s: not a readable directory", display(env, d))
+		}
+		opts.UserPolicies = append(opts.UserPolicies, evaluate.PolicyDir{Name: display(env, d), FS: os.DirFS(d)})
+	}
+	if len(o.data) > 0 {
+		opts.Data = map[string]any{}
+		for _, f := range o.data {
+			if err := readData(f, display(env, f), opts.Data); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return evaluate.New(opts)
+}
+
+// resolve makes p absolute: relative paths start at base.
+func resolve(base, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// display names a path as messages do: relative to the working directory.
+func display(env Env, p string) string {
+	wd := env.WorkDir
+	if wd == "" {
+		wd, _ = os.Getwd()
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(p)
+}
+
+// readData merges a JSON or YAML data file's top-level keys into data; a
+// key two files set is an error.
+func readData(path, name string, data map[string]any) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("data file %s: %v", name, errors.Unwrap(err))
+	}
+	var v map[string]any
+	if err := yaml.Unmarshal(src, &v); err != nil {
+		return fmt.Errorf("data file %s: %v", name, err)
+	}
+	for k, x := range v {
+		if _, dup := data[k]; dup {
+			return fmt.Errorf("data file %s: key %q is also set by another data file", name, k)
+		}
+		data[k] = x
+	}
+	return nil
 }
 
 // ruleInfo is what reports say about each rule.

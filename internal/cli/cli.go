@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 )
@@ -29,6 +30,15 @@ type Env struct {
 	Getenv         func(string) string
 	// WorkDir is where relative paths start; empty means the process's.
 	WorkDir string
+	// Now is the clock exceptions expire by; nil means time.Now.
+	Now func() time.Time
+}
+
+func (e Env) now() time.Time {
+	if e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
 }
 
 func (e Env) getenv(k string) string {
@@ -52,6 +62,7 @@ Usage:
                                      list every rule with its severity, rationale and fix
   kubegate merge [flags] REPORT.json...
                                      merge the JSON reports of sharded runs (check --shard I/N)
+  kubegate test [flags] [DIR...]     run the Rego tests of your policies (default policy/)
   kubegate version                   print the version
 
 Run 'kubegate check --help' for the check flags.
@@ -71,6 +82,8 @@ func Main(args []string, env Env) int {
 		return runRules(args[1:], env)
 	case "merge":
 		return runMerge(args[1:], env)
+	case "test":
+		return runTest(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintf(env.Stdout, "kubegate %s\n", Version)
 		return ExitOK

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -15,10 +16,20 @@ func runRules(args []string, env Env) int {
 	fs := pflag.NewFlagSet("kubegate rules", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	format := fs.StringP("output", "o", "text", "`FORMAT`: text, json or markdown")
+	policies := fs.StringArray("policy", nil, "also list the rules of the user's policies in `DIR`; repeatable")
+	namespaces := fs.StringArray("namespace", nil, "conftest-style packages, as for check")
 	if err := fs.Parse(args); err != nil {
 		return errorf(env, "rules: %v", err)
 	}
-	engine, err := evaluate.New(evaluate.Options{PSS: evaluate.DefaultPSSModes})
+	wd := env.WorkDir
+	if wd == "" {
+		wd, _ = os.Getwd()
+	}
+	o := &checkOptions{pss: evaluate.DefaultPSSModes, namespaces: *namespaces}
+	for _, d := range *policies {
+		o.policies = append(o.policies, resolve(wd, d))
+	}
+	engine, err := newEngine(o, env)
 	if err != nil {
 		return errorf(env, "%v", err)
 	}

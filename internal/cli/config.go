@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ConfigName is the configuration file kubegate finds at the repository
+// root (or in the working directory outside a repository).
+const ConfigName = ".kubegate.yaml"
+
+// config is .kubegate.yaml. Flags override it.
+type config struct {
+	file string // as messages name it
+
+	PSS struct {
+		Enforce              string   `yaml:"enforce"`
+		Warn                 string   `yaml:"warn"`
+		Audit                string   `yaml:"audit"`
+		ExemptNamespaces     []string `yaml:"exemptNamespaces"`
+		ExemptRuntimeClasses []string `yaml:"exemptRuntimeClasses"`
+	} `yaml:"pss"`
+	FailOn      string   `yaml:"failOn"`
+	Outputs     []string `yaml:"outputs"`
+	Policies    []string `yaml:"policies"`
+	Data        []string `yaml:"data"`
+	Namespaces  []string `yaml:"namespaces"`
+	RegoVersion string   `yaml:"regoVersion"`
+
+	Rules      map[string]ruleConfig `yaml:"rules"`
+	Exceptions []exception           `yaml:"exceptions"`
+	// Images are the image rules' settings (allow-lists, verification):
+	// refused until the image checks land, never silently ignored.
+	Images *yaml.Node `yaml:"images"`
+
+	// ruleLines and the exceptions' lines, for messages.
+	ruleLines  map[string]int
+	imagesLine int
+}
+
+type ruleConfig struct {
+	Severity string `yaml:"severity"`
+	Disabled bool   `yaml:"disabled"`
+}
+
+// exception waives a rule for the resources its selector matches.
+type exception struct {
+	Rule      string `yaml:"rule"`
+	Kind      string `yaml:"kind"`
+	Namespace string `yaml:"namespace"`
+	Name      string `yaml:"name"`
+	Reason    string `yaml:"reason"`
+	Expires   string `yaml:"expires"`
+
+	line, column int
+	expires      time.Time // zero: never
+}
+
+// configSchema lists the keys of each mapping of the file, by path ("" is
+// the top level; "*" stands for any key of a mapping of user-chosen names,
+// such as rule ids).
+var configSchema = map[string][]string{
+	"":             {"pss", "failOn", "outputs", "policies", "data", "namespaces", "regoVersion", "rules", "exceptions", "images"},
+	"pss":          {"enforce", "warn", "audit", "exemptNamespaces", "exemptRuntimeClasses"},
+	"rules.*":      {"severity", "disabled"},
+	"exceptions[]": {"rule", "kind", "namespace", "name", "reason", "expires"},
+}
+
+// findConfig returns the configuration file to read: explicit (from
+// --config; it must exist), else .kubegate.yaml at the repository root
+// above the working directory, else none.
+func findConfig(explicit, workDir string) (string, error) {
+	if explicit != "" {
+		p := explicit
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(workDir, p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("--config %s: %v", explicit, errors.Unwrap(err))
+		}
+		return p, nil
+	}
+	dir := workDir
+	for {
+		if _, err := os.Stat(filepath.Join(dir, ConfigName)); err == nil {
+			return filepath.Join(dir, ConfigName), nil
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return "", nil // the repository root has none
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+// readConfig reads and validates a configuration file; every error names
+// the file and line.
+func readConfig(path, display string) (*config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", display, errors.Unwrap(err))
+	}
+	c := &config{file: display, ruleLines: map[string]int{}}
+	var root yaml.Node
+	if err := yaml.Unmarshal(src, &root); err != nil {
+		return nil, fmt.Errorf("%s: %v", display, err)
+	}
+	if len(root.Content) == 0 {
+		return c, nil // an empty file configures nothing
+	}
+	doc := root.Content[0]
+	var errs []string
+	bad := func(n *yaml.Node, format string, args ...any) {
+		errs = append(errs, fmt.Sprintf("%s:%d: %s", display, n.Line, fmt.Sprintf(format, args...)))
+	}
+	checkKeys(doc, "", bad)
+	if len(errs) == 0 {
+		if err := doc.Decode(c); err != nil {
+			var te *yaml.TypeError
+			if errors.As(err, &te) {
+				for _, e := range te.Errors {
+					errs = append(errs, fmt.Sprintf("%s:%s", display, strings.TrimPrefix(e, "line ")))
+				}
+			} else {
+				errs = append(errs, fmt.Sprintf("%s: %v", display, err))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		c.lines(doc)
+		errs = append(errs, c.validate()...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.New(strings.Join(errs, "\n"))
+	}
+	return c, nil
+}
+
+// checkKeys reports every key the schema does not know, with its line.
+func checkKeys(n *yaml.Node, at string, bad func(*yaml.Node, string, ...any)) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		allowed, known := configSchema[at]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			child := strings.TrimPrefix(at+"."+k.Value, ".")
+			if _, wild := configSchema[at+".*"]; wild {
+				child = at + ".*"
+			} else if known && !slices.Contains(allowed, k.Value) {
+				where := "at the top level"
+				if at != "" {
+					where = "in " + at
+				}
+				bad(k, "unknown key %q %s (want one of %s)", k.Value, where, strings.Join(allowed, ", "))
+				continue
+			}
+			checkKeys(v, child, bad)
+		}
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			checkKeys(item, at+"[]", bad)
+		}
+	}
+}
+
+// lines records where each rule entry and exception is written.
+func (c *config) lines(doc *yaml.Node) {
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		switch k.Value {
+		case "rules":
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				c.ruleLines[v.Content[j].Value] = v.Content[j].Line
+			}
+		case "images":
+			c.imagesLine = k.Line
+		case "exceptions":
+			for j, item := range v.Content {
+				if j < len(c.Exceptions) {
+					c.Exceptions[j].line, c.Exceptions[j].column = item.Line, item.Column
+				}
+			}
+		}
+	}
+}
+
+// validate checks values that decoding alone does not.
+func (c *config) validate() []string {
+	var errs []string
+	at := func(line int, format string, args ...any) {
+		errs = append(errs, fmt.Sprintf("%s:%d: %s", c.file, line, fmt.Sprintf(format, args...)))
+	}
+	for id, r := range c.Rules {
+		if r.Severity != "" && !slices.Contains([]string{"error", "warning", "notice"}, r.Severity) {
+			at(c.ruleLines[id], "rules.%s.severity: %q is not error, warning or notice", id, r.Severity)
+		}
+	}
+	for i := range c.Exceptions {
+		x := &c.Exceptions[i]
+		if x.Rule == "" {
+			at(x.line, "exception without a rule: name the rule id it waives (a glob such as pss.* is allowed)")
+		}
+		if strings.TrimSpace(x.Reason) == "" {
+			at(x.line, "exception for %s has no reason: say why the rule does not apply (reason: ...), so the waiver stays reviewable", cmpOr(x.Rule, "a rule"))
+		}
+		if x.Expires != "" {
+			t, err := time.Parse(time.DateOnly, x.Expires)
+			if err != nil {
+				at(x.line, "exception for %s: expires %q is not a date YYYY-MM-DD", x.Rule, x.Expires)
+			}
+			x.expires = t
+		}
+		for _, g := range []string{x.Rule, x.Kind, x.Namespace, x.Name} {
+			if _, err := filepath.Match(g, ""); err != nil {
+				at(x.line, "exception for %s: %q is not a valid glob", x.Rule, g)
+			}
+		}
+	}
+	if c.Images != nil {
+		at(c.imagesLine, "images: image settings are not yet supported (the image checks are not released yet); remove the key")
+	}
+	if c.RegoVersion != "" && !slices.Contains([]string{"v0", "v1", "auto"}, c.RegoVersion) {
+		errs = append(errs, fmt.Sprintf("%s: regoVersion %q is not v0, v1 or auto", c.file, c.RegoVersion))
+	}
+	return errs
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
