@@ -46,8 +46,14 @@ match_expressions := object.get(selector, "matchExpressions", [])
 # expression; a selector with neither (only NotIn, Exists, DoesNotExist, or
 # empty, which in policy/v1 selects every pod of the namespace) falls back
 # to every workload of the namespace. Ground references into the table
-# only: a whole namespace of it is never read.
+# only: a whole namespace of it is never read. A single matchLabels pair
+# (the usual selector) is one lookup; when no workload has it, the general
+# case below finds none.
 candidates := c if {
+	count(match_labels) == 1
+	some k, v in match_labels
+	c := data.kubegate.cache.workloads_by_pod_label[ns][k][v]
+} else := c if {
 	count(match_labels) > 0
 	sized := [[count(refs), k, v] |
 		some k, v in match_labels

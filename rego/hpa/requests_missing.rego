@@ -26,38 +26,44 @@ import data.kubegate.lib.kubernetes as k8s
 
 examples := {"cpu": "100m", "memory": "128Mi"}
 
+# The metrics whose target is a utilization of a cpu or memory request,
+# computed once per HPA for both violation bodies: none (and nothing else
+# evaluated) for an HPA whose target cannot scale.
+utilization_metrics := [m |
+	hpa.is_hpa
+	not hpa.target_not_scalable
+	some m in hpa.scaled
+	m.utilization
+	examples[m.resource]
+]
+
 # Reported on the container of the target that lacks the request (the
-# line to change), with the HPA's metric as a related location.
+# line to change), with the HPA's metric as a related location. The
+# metric's own conditions come before the loop over the containers.
 violations contains {
 	"msg": msg,
 	"path": array.concat(k8s.pod_spec_paths[hpa.target_kind], [type, i, "resources", "requests", m.resource]),
 	"resource": hpa.target_ref,
 	"related": [{"path": m.path}],
 } if {
-	hpa.is_hpa
-	not hpa.target_not_scalable
-	some m in hpa.scaled
-	m.utilization
-	examples[m.resource]
-	some [type, i, x] in hpa.target_containers
-	m.container in {"", x.name}
-	not hpa.requests(x, m.resource)
+	some m in utilization_metrics
 	not m.resource in hpa.default_requests
 	not pod_level(m)
-	label := k8s.describe(type, i, x)
+	some [type, i, x] in hpa.target_containers
+	m.container in {"", x.name}
+
+	# hpa.requests(x, m.resource), inline: no function call per container.
+	object.get(x, ["resources", "requests", m.resource], null) == null
+	object.get(x, ["resources", "limits", m.resource], null) == null
 	msg := sprintf("%s has no %s request, but %s scales this %s on %s (%s), which is a percentage of the request: the HPA cannot compute it and never scales; set resources.requests.%s (for example %s: %s)", [
-		label, m.resource, hpa.label, hpa.target_kind, hpa.describe(m), hpa.where(m),
+		k8s.describe(type, i, x), m.resource, hpa.label, hpa.target_kind, hpa.describe(m), hpa.where(m),
 		m.resource, m.resource, examples[m.resource],
 	])
 }
 
 # A ContainerResource metric naming a container the pods do not have.
 violations contains {"msg": msg, "path": m.path} if {
-	hpa.is_hpa
-	not hpa.target_not_scalable
-	some m in hpa.scaled
-	m.utilization
-	examples[m.resource]
+	some m in utilization_metrics
 	m.container != ""
 	hpa.target_pod_spec
 	names := [x.name | some [_, _, x] in hpa.target_containers]

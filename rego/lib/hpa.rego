@@ -40,15 +40,11 @@ target_name := n if {
 
 # The API group of scaleTargetRef.apiVersion: "" for the core group
 # ("v1"), undefined when apiVersion is absent.
-target_group := group_of(input.spec.scaleTargetRef.apiVersion)
-
-group_of(api_version) := "" if {
-	is_string(api_version)
-	api_version != ""
-	not contains(api_version, "/")
-} else := split(api_version, "/")[0] if {
-	is_string(api_version)
-	contains(api_version, "/")
+# What precedes the first "/", in one step: indexof is -1 without one.
+target_group := substring(v, 0, max([indexof(v, "/"), 0])) if {
+	v := input.spec.scaleTargetRef.apiVersion
+	is_string(v)
+	v != ""
 }
 
 target_label := sprintf("%s %q", [target_kind, target_name])
@@ -58,16 +54,21 @@ target_label := sprintf("%s %q", [target_kind, target_name])
 # whichever namespace the deployment tool names, so a workload without one
 # is taken for the HPA's, and an HPA without one for the namespace of the
 # only workload of that kind and name.
-target := data.kubegate.resources[target_kind][target_ref.namespace][target_name]
+target := target_found[1]
 
 # The target's key in data.kubegate.resources, {"kind", "namespace",
 # "name"}: how a violation names it to report on the target itself.
-target_ref := {"kind": target_kind, "namespace": namespace, "name": target_name} if {
-	data.kubegate.resources[target_kind][namespace][target_name]
-} else := {"kind": target_kind, "namespace": "", "name": target_name} if {
+target_ref := {"kind": target_kind, "namespace": target_found[0], "name": target_name}
+
+# [the target's namespace, the target], found with one lookup in the usual
+# case.
+target_found := [ns, t] if {
+	ns := namespace
+	t := data.kubegate.resources[target_kind][ns][target_name]
+} else := ["", t] if {
 	namespace != ""
-	data.kubegate.resources[target_kind][""][target_name]
-} else := {"kind": target_kind, "namespace": ns, "name": target_name} if {
+	t := data.kubegate.resources[target_kind][""][target_name]
+} else := [ns, data.kubegate.resources[target_kind][ns][target_name]] if {
 	namespace == ""
 	found := [n |
 		some n in object.keys(data.kubegate.resources[target_kind])
@@ -109,10 +110,11 @@ unscalable_builtin_kinds := {
 	"PodDisruptionBudget", "Namespace", "Node",
 }
 
-# The target is a built-in kind that has no scale subresource.
+# The target is a built-in kind that has no scale subresource. The usual
+# case (a scalable kind of its group) fails at the first expression.
 target_not_scalable if {
-	target_group in builtin_groups
-	not target_kind in object.get(scalable_kinds, target_group, set())
+	not scalable_kinds[target_group][target_kind]
+	builtin_groups[target_group]
 }
 
 target_not_scalable if {
@@ -224,18 +226,12 @@ target_pod_spec := object.get(target, k8s.pod_spec_paths[target_kind], {})
 # A rule, not a function of the target, so that OPA neither copies nor
 # hashes the workload per call.
 target_containers := array.concat(
-	[["containers", i, x] | some i, x in object.get(target_pod_spec, "containers", [])],
+	[["containers", i, x] | some i, x in target_pod_spec.containers],
 	[["initContainers", i, x] |
-		some i, x in object.get(target_pod_spec, "initContainers", [])
+		some i, x in target_pod_spec.initContainers
 		x.restartPolicy == "Always"
 	],
 )
-
-# A container has a request for r once the API server has defaulted it: its
-# own, or its limit (a limit without a request becomes the request).
-requests(x, r) if object.get(x, ["resources", "requests", r], null) != null
-
-requests(x, r) if object.get(x, ["resources", "limits", r], null) != null
 
 # The resources for which the LimitRanges of the namespace give every
 # container a default request (data.kubegate.cache.limit_range_defaults,
@@ -250,7 +246,7 @@ default_requests := {r |
 # request for the whole pod.
 pod_level_requests := {r |
 	some field in ["requests", "limits"]
-	some r, v in object.get(target_pod_spec, ["resources", field], {})
+	some r, v in target_pod_spec.resources[field]
 	v != null
 }
 
