@@ -84,6 +84,8 @@ func Main(args []string, env Env) int {
 		return runMerge(args[1:], env)
 	case "test":
 		return runTest(args[1:], env)
+	case "action": // hidden: the GitHub Action's entry point (action.go)
+		return runAction(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintf(env.Stdout, "kubegate %s\n", Version)
 		return ExitOK

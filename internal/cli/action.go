@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The GitHub Action (action.yml at the repository root) runs the image with
+// the single argument "action": this file is the one place where the
+// action's inputs become check's flags. GitHub hands a Docker action its
+// inputs as INPUT_<NAME> environment variables, NAME upper-cased with its
+// dashes kept (INPUT_FAIL-ON), every declared input present, empty when
+// not set.
+
+// actionInput is one input of action.yml and the check flag it sets.
+type actionInput struct {
+	name string // as action.yml declares it
+	flag string // check's long flag; "" for the PATH arguments
+	kind inputKind
+}
+
+type inputKind int
+
+const (
+	single  inputKind = iota // one value: --flag=VALUE
+	multi                    // one value per line: --flag=VALUE each
+	boolean                  // true: --flag; false or empty: nothing
+)
+
+// actionInputs are action.yml's inputs, in the order their flags are
+// passed. An empty input passes no flag, so check's own default applies
+// and action.yml declares no defaults of its own. Inputs whose flag check
+// does not accept yet are passed all the same: check's error says so.
+var actionInputs = []actionInput{
+	{"output", "output", multi},
+	{"fail-on", "fail-on", single},
+	{"pss-enforce", "pss-enforce", single},
+	{"pss-warn", "pss-warn", single},
+	{"pss-audit", "pss-audit", single},
+	{"config", "config", single},
+	{"policy", "policy", multi},
+	{"offline", "offline", boolean},
+	{"sbom-dir", "sbom-dir", single},
+	{"verify-key", "verify-key", multi},
+	{"verify-identity", "verify-identity", single},
+	{"verify-issuer", "verify-issuer", single},
+	{"insecure-ignore-tlog", "insecure-ignore-tlog", boolean},
+	{"shard", "shard", single},
+	{"paths", "", multi},
+}
+
+const actionUsage = `Usage: kubegate action
+
+Runs 'kubegate check' with flags built from the GitHub Action's inputs, the
+INPUT_* environment variables a Docker action receives (action.yml). An empty
+input passes no flag; a multi-line input passes one flag per line; a boolean
+input is true or false. The github format always goes to standard output.
+
+Inputs:
+%s`
+
+// runAction runs check with the arguments the action's inputs ask for.
+func runAction(args []string, env Env) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		var b strings.Builder
+		for _, in := range actionInputs {
+			to := "PATH arguments"
+			if in.flag != "" {
+				to = "--" + in.flag
+			}
+			fmt.Fprintf(&b, "  %-22s %-28s %s\n", in.name, inputEnv(in.name), to)
+		}
+		fmt.Fprintf(env.Stdout, actionUsage, b.String())
+		return ExitOK
+	}
+	if len(args) > 0 {
+		return errorf(env, "action: takes no arguments (it reads the INPUT_* variables of a GitHub Action), got %q", args)
+	}
+	checkArgs, err := actionArgs(env)
+	if err != nil {
+		return errorf(env, "action: %v", err)
+	}
+	fmt.Fprintf(env.Stderr, "kubegate check %s\n", shellJoin(checkArgs))
+	return runCheck(checkArgs, env)
+}
+
+// actionArgs builds check's arguments from the INPUT_* variables.
+func actionArgs(env Env) ([]string, error) {
+	var flags, paths []string
+	for _, in := range actionInputs {
+		raw := actionInputValue(env, in.name)
+		switch in.kind {
+		case single:
+			if v := strings.TrimSpace(raw); v != "" {
+				if strings.ContainsAny(v, "\r\n") {
+					return nil, fmt.Errorf("input %s: one value expected, got several lines", in.name)
+				}
+				flags = append(flags, "--"+in.flag+"="+v)
+			}
+		case boolean:
+			on, err := parseInputBool(raw)
+			if err != nil {
+				return nil, fmt.Errorf("input %s: %v", in.name, err)
+			}
+			if on {
+				flags = append(flags, "--"+in.flag)
+			}
+		case multi:
+			for _, v := range inputLines(raw) {
+				if in.flag == "" {
+					paths = append(paths, v)
+				} else {
+					flags = append(flags, "--"+in.flag+"="+v)
+				}
+			}
+		}
+	}
+	if !hasStdoutGitHub(flags) {
+		// The annotations are what the action is for: other outputs are
+		// extra, never instead.
+		flags = append([]string{"--output=github"}, flags...)
+	}
+	// After "--" a path that starts with a dash is still a path.
+	if len(paths) > 0 {
+		flags = append(append(flags, "--"), paths...)
+	}
+	return flags, nil
+}
+
+// inputEnv is the variable GitHub sets for an input.
+func inputEnv(name string) string {
+	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
+}
+
+// actionInputValue is an input's value.
+func actionInputValue(env Env, name string) string {
+	return env.getenv(inputEnv(name))
+}
+
+// inputLines splits a multi-line input: one value per non-blank line,
+// surrounding white space removed.
+func inputLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// parseInputBool reads a boolean input as the Actions toolkit's
+// getBooleanInput does (YAML 1.2 core schema), empty being false.
+func parseInputBool(s string) (bool, error) {
+	switch strings.TrimSpace(s) {
+	case "", "false", "False", "FALSE":
+		return false, nil
+	case "true", "True", "TRUE":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean (want true or false)", strings.TrimSpace(s))
+}
+
+// hasStdoutGitHub reports whether the flags already send the github format
+// to standard output.
+func hasStdoutGitHub(flags []string) bool {
+	for _, f := range flags {
+		if f == "--output=github" || f == "--output=github=-" {
+			return true
+		}
+	}
+	return false
+}
+
+// shellJoin quotes args for a log line a person can paste into a shell.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,@+") == "" {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
