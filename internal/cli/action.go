@@ -39,6 +39,8 @@ var actionInputs = []actionInput{
 	{"pss-audit", "pss-audit", single},
 	{"config", "config", single},
 	{"policy", "policy", multi},
+	{"data", "data", multi},
+	{"trusted-policies", "trusted-policies", single},
 	{"offline", "offline", boolean},
 	{"sbom-dir", "sbom-dir", single},
 	{"verify-key", "verify-key", multi},

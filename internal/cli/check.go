@@ -33,6 +33,7 @@ type checkOptions struct {
 	data        []string
 	namespaces  []string
 	regoVersion evaluate.RegoVersion
+	src         source // where policies, data and the configuration come from
 	paths       []string
 }
 
@@ -55,6 +56,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	policies := fs.StringArray("policy", nil, "load the user's policies from `DIR` beside the built-in ones (kubegate-style or conftest-style, Rego v1 or v0); repeatable")
 	dataFiles := fs.StringArray("data", nil, "JSON or YAML `FILE` whose top-level keys the policies read as data.KEY; repeatable")
 	namespaces := fs.StringArray("namespace", nil, "package `NAME` whose deny, violation and warn rules are conftest-style rules (default main; * for all); repeatable")
+	trusted := fs.String("trusted-policies", "", "read the configuration, policies and data from git `REF` (the base branch) instead of the working tree, so a pull request cannot weaken its own gate")
 	regoVersion := fs.String("rego-version", "auto", "parse the user's policies as `VERSION`: v0, v1, or auto (each file as v1, else v0)")
 	enforce := fs.String("pss-enforce", "baseline:latest", "Pod Security `LEVEL[:VERSION]` whose violations are errors")
 	warn := fs.String("pss-warn", "restricted:latest", "Pod Security `LEVEL[:VERSION]` whose violations are warnings")
@@ -88,18 +90,22 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	if wd == "" {
 		wd, _ = os.Getwd()
 	}
-	cfgPath, err := findConfig(*configFile, wd)
+	var src source = workTree{}
+	if *trusted != "" {
+		g, err := newGitRef(*trusted, wd)
+		if err != nil {
+			return nil, err
+		}
+		src = g
+	}
+	cfgPath, err := findConfig(*configFile, wd, src)
 	if err != nil {
 		return nil, err
 	}
 	cfg := &config{}
 	cfgDir := wd
 	if cfgPath != "" {
-		display := cfgPath
-		if rel, err := filepath.Rel(wd, cfgPath); err == nil {
-			display = filepath.ToSlash(rel)
-		}
-		if cfg, err = readConfig(cfgPath, display); err != nil {
+		if cfg, err = readConfig(src, cfgPath, src.name(cfgPath, env)); err != nil {
 			return nil, err
 		}
 		cfgDir = filepath.Dir(cfgPath)
@@ -127,7 +133,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	if !fs.Changed("namespace") {
 		*namespaces = cfg.Namespaces
 	}
-	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args(), exemptNS: *exemptNS, exemptRC: *exemptRC, namespaces: *namespaces}
+	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args(), exemptNS: *exemptNS, exemptRC: *exemptRC, namespaces: *namespaces, src: src}
 	if cfgPath != "" {
 		o.cfg = cfg
 	}
@@ -287,17 +293,21 @@ func finish(outputs []output, rep *report.Report, code int, env Env) int {
 // newEngine compiles the built-in policies and the user's, with their data.
 func newEngine(o *checkOptions, env Env) (*evaluate.Engine, error) {
 	opts := evaluate.Options{PSS: o.pss, PSSExemptNamespaces: o.exemptNS, PSSExemptRuntimeClasses: o.exemptRC, Namespaces: o.namespaces, RegoVersion: o.regoVersion}
+	src := o.src
+	if src == nil {
+		src = workTree{}
+	}
 	for _, d := range o.policies {
-		fi, err := os.Stat(d)
-		if err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("policy directory %s: not a readable directory", display(env, d))
+		dfs, err := src.dirFS(d)
+		if err != nil {
+			return nil, fmt.Errorf("policy directory %s: %v", src.name(d, env), err)
 		}
-		opts.UserPolicies = append(opts.UserPolicies, evaluate.PolicyDir{Name: display(env, d), FS: os.DirFS(d)})
+		opts.UserPolicies = append(opts.UserPolicies, evaluate.PolicyDir{Name: src.name(d, env), FS: dfs})
 	}
 	if len(o.data) > 0 {
 		opts.Data = map[string]any{}
 		for _, f := range o.data {
-			if err := readData(f, display(env, f), opts.Data); err != nil {
+			if err := readData(src, f, src.name(f, env), opts.Data); err != nil {
 				return nil, err
 			}
 		}
@@ -327,10 +337,13 @@ func display(env Env, p string) string {
 
 // readData merges a JSON or YAML data file's top-level keys into data; a
 // key two files set is an error.
-func readData(path, name string, data map[string]any) error {
-	src, err := os.ReadFile(path)
+func readData(from source, path, name string, data map[string]any) error {
+	src, err := from.readFile(path)
 	if err != nil {
-		return fmt.Errorf("data file %s: %v", name, errors.Unwrap(err))
+		if u := errors.Unwrap(err); u != nil {
+			err = u
+		}
+		return fmt.Errorf("data file %s: %v", name, err)
 	}
 	var v map[string]any
 	if err := yaml.Unmarshal(src, &v); err != nil {

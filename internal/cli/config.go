@@ -76,20 +76,23 @@ var configSchema = map[string][]string{
 // findConfig returns the configuration file to read: explicit (from
 // --config; it must exist), else .kubegate.yaml at the repository root
 // above the working directory, else none.
-func findConfig(explicit, workDir string) (string, error) {
+func findConfig(explicit, workDir string, src source) (string, error) {
 	if explicit != "" {
 		p := explicit
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(workDir, p)
 		}
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("--config %s: %v", explicit, errors.Unwrap(err))
+		if _, err := src.readFile(p); err != nil {
+			if u := errors.Unwrap(err); u != nil {
+				err = u
+			}
+			return "", fmt.Errorf("--config %s: %v", explicit, err)
 		}
 		return p, nil
 	}
 	dir := workDir
 	for {
-		if _, err := os.Stat(filepath.Join(dir, ConfigName)); err == nil {
+		if _, err := src.readFile(filepath.Join(dir, ConfigName)); err == nil {
 			return filepath.Join(dir, ConfigName), nil
 		}
 		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
@@ -105,10 +108,10 @@ func findConfig(explicit, workDir string) (string, error) {
 
 // readConfig reads and validates a configuration file; every error names
 // the file and line.
-func readConfig(path, display string) (*config, error) {
-	src, err := os.ReadFile(path)
+func readConfig(from source, path, display string) (*config, error) {
+	src, err := from.readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", display, errors.Unwrap(err))
+		return nil, fmt.Errorf("%s: %v", display, err)
 	}
 	c := &config{file: display, ruleLines: map[string]int{}}
 	var root yaml.Node

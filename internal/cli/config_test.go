@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -248,5 +249,52 @@ func TestKubegateTest(t *testing.T) {
 	_, stderr, code = runAt(t, dir, "2026-11-27", "test")
 	if code != ExitError || !strings.Contains(stderr, "policy/broken.rego:") {
 		t.Errorf("broken file: exit %d, %q", code, stderr)
+	}
+}
+
+// TestTrustedPolicies: with --trusted-policies REF the configuration, the
+// policies and the data come from the ref, so a change to them in the
+// working tree (a pull request weakening its own gate) has no effect.
+func TestTrustedPolicies(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		".kubegate.yaml":   "policies: [policy]\ndata: [policy/org.yaml]\npss:\n  enforce: privileged\n  warn: privileged\n",
+		"policy/team.rego": "package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tnot input.metadata.labels[data.org.label]\n\tmsg := sprintf(\"set the %s label\", [data.org.label])\n}\n",
+		"policy/org.yaml":  "org:\n  label: team\n",
+		"app.yaml":         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n",
+	}
+	for name, src := range files {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644)
+	}
+	git := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "commit.gpgsign=false"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	git("add", ".")
+	git("commit", "-q", "-m", "base")
+	// The pull request weakens the gate: the policy passes everything, the
+	// configuration no longer loads it and waives rules, the data names
+	// another label.
+	os.WriteFile(filepath.Join(dir, "policy/team.rego"), []byte("package main\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "policy/org.yaml"), []byte("org:\n  label: nothing\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".kubegate.yaml"), []byte("pss:\n  enforce: privileged\n  warn: privileged\nexceptions:\n  - rule: pss.*\n    reason: trust me\n"), 0o644)
+
+	stdout, stderr, code := runAt(t, dir, "2026-11-27", "check", "-o", "text", "app.yaml")
+	if code != ExitOK {
+		t.Fatalf("from the working tree: exit %d, want 0 (the weakened gate passes): %s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runAt(t, dir, "2026-11-27", "check", "--trusted-policies", "main", "-o", "text", "app.yaml")
+	if code != ExitFindings || !strings.Contains(stdout, "app.yaml:1:1: error: ConfigMap cfg: set the team label [main.deny]") {
+		t.Errorf("from main: exit %d, want the base branch's policy to fail the change:\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runAt(t, dir, "2026-11-27", "check", "--trusted-policies", "no-such-branch", "app.yaml"); code != ExitError || !strings.Contains(stderr, "no such commit, branch or tag") {
+		t.Errorf("unknown ref: exit %d, %q", code, stderr)
 	}
 }

@@ -76,7 +76,7 @@ func runTest(args []string, env Env) int {
 	}
 	data := map[string]any{}
 	for _, f := range *dataFiles {
-		if err := readData(resolve(wd, f), f, data); err != nil {
+		if err := readData(workTree{}, resolve(wd, f), f, data); err != nil {
 			return errorf(env, "test: %v", err)
 		}
 	}
