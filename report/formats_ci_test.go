@@ -290,3 +290,36 @@ func TestMarkdownCell(t *testing.T) {
 		t.Errorf("mdCell = %q", got)
 	}
 }
+
+// TestSARIFResultCap: a run over GitHub's 25,000 results keeps the most
+// severe and says how many were left out; the log still validates.
+func TestSARIFResultCap(t *testing.T) {
+	var r Report
+	r.Tool = Tool{Name: "kubegate", Version: "0.1.0"}
+	for i := range SARIFMaxResults + 10 {
+		sev := Notice
+		if i%1000 == 0 {
+			sev = Error
+		}
+		r.Findings = append(r.Findings, Finding{Rule: "r", Severity: sev, Message: fmt.Sprint(i), Resource: Resource{Kind: "Pod", Name: fmt.Sprint(i)}, Location: Location{File: "a.yaml", Line: i + 1}})
+	}
+	r.Normalize()
+	log := BuildSARIF(&r)
+	results := log.Runs[0].Results
+	if len(results) != SARIFMaxResults {
+		t.Fatalf("%d results, want %d", len(results), SARIFMaxResults)
+	}
+	errors := 0
+	for _, res := range results {
+		if res.Level == "error" {
+			errors++
+		}
+	}
+	if errors != 26 {
+		t.Errorf("%d error results kept, want all 26", errors)
+	}
+	n := log.Runs[0].Invocations[0].ToolExecutionNotifications[0]
+	if !strings.Contains(*n.Message.Text, "10 less severe findings are left out") {
+		t.Errorf("notification %q", *n.Message.Text)
+	}
+}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -14,6 +15,10 @@ const sarifURI = "https://github.com/kubegate/kubegate"
 
 // inputErrorRule is the SARIF rule under which input errors are reported.
 const inputErrorRule = "kubegate.input-error"
+
+// SARIFMaxResults is the most results GitHub code scanning accepts in one
+// run; a larger upload is rejected whole.
+const SARIFMaxResults = 25000
 
 // writeSARIF writes a SARIF 2.1.0 log that GitHub code scanning accepts:
 // one run, the rules that findings name (with their rationale and fix as
@@ -36,7 +41,7 @@ func BuildSARIF(r *Report) *sarif.Report {
 		run.Tool.Driver.WithVersion(r.Tool.Version)
 	}
 	var ids []string
-	for _, f := range r.Findings {
+	for _, f := range r.Findings { // every rule, even if its results are cut below
 		if !slices.Contains(ids, f.Rule) {
 			ids = append(ids, f.Rule)
 		}
@@ -67,7 +72,27 @@ func BuildSARIF(r *Report) *sarif.Report {
 		}
 		rule.WithProperties(props)
 	}
-	for _, f := range r.Findings {
+	findings := r.Findings
+	left := 0
+	if room := SARIFMaxResults - len(r.Errors); len(findings) > room {
+		// Keep the most severe, in canonical order within a severity.
+		kept := make([]Finding, 0, room)
+		for sev := Error; sev >= Notice && len(kept) < room; sev-- {
+			for _, f := range findings {
+				if f.Severity == sev && len(kept) < room {
+					kept = append(kept, f)
+				}
+			}
+		}
+		left = len(findings) - len(kept)
+		findings = kept
+	}
+	if left > 0 {
+		run.WithInvocations([]*sarif.Invocation{sarif.NewInvocation().WithExecutionSuccessful(true).
+			AddToolExecutionNotification(sarif.NewNotification().WithLevel("warning").WithMessage(sarif.NewTextMessage(
+				fmt.Sprintf("%d less severe findings are left out: GitHub code scanning accepts at most %d results per run. The JSON report (-o json=FILE) has every finding.", left, SARIFMaxResults))))})
+	}
+	for _, f := range findings {
 		res := run.CreateResultForRule(f.Rule).
 			WithLevel(sarifLevel(f.Severity)).
 			WithMessage(sarif.NewTextMessage(f.Resource.String() + ": " + f.Message)).
