@@ -2,13 +2,16 @@ package load
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -57,9 +60,14 @@ func splitDocuments(data []byte) (chunks [][]byte, firstLines []int) {
 // positions are shifted to be positions in the whole stream. limits bound
 // the work an alias bomb or a huge document can cause.
 func decodeStream(data []byte, lim Limits) (docs []document, errs []docError) {
+	if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
+		// yaml.v3 would decode it, with line numbers no editor shows.
+		return nil, []docError{{line: 1, msg: "the file is UTF-16 encoded: kubegate reads UTF-8 manifests (save it as UTF-8)"}}
+	}
 	chunks, firstLines := splitDocuments(data)
 	for i, chunk := range chunks {
 		offset := firstLines[i] - 1
+		lines := lineMap(chunk)
 		dec := yaml.NewDecoder(bytes.NewReader(chunk))
 		for {
 			var n yaml.Node
@@ -68,10 +76,10 @@ func decodeStream(data []byte, lim Limits) (docs []document, errs []docError) {
 				break
 			}
 			if err != nil {
-				errs = append(errs, yamlError(err, chunk, offset))
+				errs = append(errs, yamlError(err, chunk, offset, lines))
 				break
 			}
-			shiftLines(&n, offset)
+			shiftLines(&n, offset, lines)
 			root := &n
 			if root.Kind == yaml.DocumentNode {
 				if len(root.Content) == 0 {
@@ -90,7 +98,11 @@ func decodeStream(data []byte, lim Limits) (docs []document, errs []docError) {
 				if errors.As(err, &ne) {
 					line = ne.line
 				}
-				errs = append(errs, docError{line: line, msg: err.Error()})
+				msg := err.Error()
+				if budget < 0 {
+					msg += fmt.Sprintf(" (the limit is %d, --max-nodes)", lim.MaxNodes)
+				}
+				errs = append(errs, docError{line: line, msg: msg})
 				continue
 			}
 			docs = append(docs, document{node: root, value: v})
@@ -99,11 +111,39 @@ func decodeStream(data []byte, lim Limits) (docs []document, errs []docError) {
 	return docs, errs
 }
 
+// checkJSON reports the first syntax error of a stream of JSON values, at
+// the line of the offending character; nil when the stream is valid.
+func checkJSON(data []byte) *docError {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		var v json.RawMessage
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err == nil {
+			continue
+		}
+		off := len(data)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			off = int(min(max(se.Offset-1, 0), int64(len(data))))
+		} else if !errors.Is(err, io.ErrUnexpectedEOF) {
+			off = int(min(max(dec.InputOffset(), 0), int64(len(data))))
+		}
+		line := bytes.Count(data[:off], []byte("\n")) + 1
+		if off == len(data) && off > 0 && data[off-1] == '\n' {
+			line-- // the end of the input is on its last line
+		}
+		return &docError{line: line, msg: "invalid JSON: " + err.Error()}
+	}
+}
+
 var unknownAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '([^']*)' referenced$`)
 
 // yamlError turns a decoder error into a message and a line in the whole
 // stream. chunk is the text the error is about, starting at line offset+1.
-func yamlError(err error, chunk []byte, offset int) docError {
+func yamlError(err error, chunk []byte, offset int, lines []int) docError {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
@@ -112,7 +152,17 @@ func yamlError(err error, chunk []byte, offset int) docError {
 			// a 0-based line; at the end of the input that is the last.
 			n = min(n+1, bytes.Count(bytes.TrimRight(chunk, "\n"), []byte("\n"))+1)
 		}
-		return docError{line: n + offset, msg: "yaml: " + m[2]}
+		if strings.HasPrefix(m[2], "found character that cannot start any token") {
+			if lines := bytes.Split(chunk, []byte("\n")); n >= 1 && n <= len(lines) && bytes.HasPrefix(bytes.TrimLeft(lines[n-1], " "), []byte("\t")) {
+				m[2] += " (a tab: YAML indents with spaces only)"
+			}
+		}
+		return docError{line: realLine(n, lines) + offset, msg: "yaml: " + m[2]}
+	}
+	if strings.Contains(msg, "UTF-8") || strings.Contains(msg, "control characters") || strings.Contains(msg, "UTF-16") {
+		// Reader errors come without a line: find the first byte YAML
+		// does not allow.
+		return docError{line: offset + badByteLine(chunk), msg: msg}
 	}
 	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
 		// The decoder does not say where: find the alias (anchors do not
@@ -126,17 +176,79 @@ func yamlError(err error, chunk []byte, offset int) docError {
 	return docError{line: offset + 1, msg: msg}
 }
 
-func shiftLines(n *yaml.Node, offset int) {
-	if offset == 0 || n == nil {
+// badByteLine is the 1-based line of the first byte of data that is not
+// valid UTF-8 or is a control character YAML refuses; 1 when there is none.
+func badByteLine(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if (r == utf8.RuneError && size <= 1) || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f && r != 0x85) {
+			return line
+		}
+		if r == '\n' {
+			line++
+		}
+		i += size
+	}
+	return 1
+}
+
+// shiftLines makes the lines of a chunk's nodes lines of the stream:
+// mapped through lines (see lineMap), then moved by offset.
+func shiftLines(n *yaml.Node, offset int, lines []int) {
+	if (offset == 0 && lines == nil) || n == nil {
 		return
 	}
 	stack := []*yaml.Node{n}
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		x.Line += offset
+		x.Line = realLine(x.Line, lines) + offset
 		stack = append(stack, x.Content...)
 	}
+}
+
+var unicodeBreaks = [][]byte{[]byte("\u0085"), []byte("\u2028"), []byte("\u2029")}
+
+// lineMap maps the lines yaml.v3 counts in data, which YAML 1.1 also ends
+// at NEL, LS and PS, to the lines editors and GitHub show (ended by LF, CR
+// or CRLF): lineMap(data)[yamlLine] is the line. nil when they agree.
+func lineMap(data []byte) []int {
+	if !slices.ContainsFunc(unicodeBreaks, func(b []byte) bool { return bytes.Contains(data, b) }) {
+		return nil
+	}
+	m := []int{0, 1}
+	line := 1
+	for i := 0; i < len(data); {
+		switch {
+		case data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			line++
+			m = append(m, line)
+			i += 2
+		case data[i] == '\n' || data[i] == '\r':
+			line++
+			m = append(m, line)
+			i++
+		case slices.ContainsFunc(unicodeBreaks, func(b []byte) bool { return bytes.HasPrefix(data[i:], b) }):
+			m = append(m, line)
+			_, size := utf8.DecodeRune(data[i:])
+			i += size
+		default:
+			i++
+		}
+	}
+	return m
+}
+
+// realLine maps a line yaml.v3 gives through a lineMap.
+func realLine(n int, lines []int) int {
+	switch {
+	case lines == nil || n < 0:
+		return n
+	case n >= len(lines):
+		return lines[len(lines)-1]
+	}
+	return lines[n]
 }
 
 // nodeError is a problem with one node of an otherwise well-formed

@@ -19,6 +19,11 @@ var fuzzSeeds = []string{
 	`{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j"}}`,
 	"\t- bad\n",
 	"x: *missing\n",
+	"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n}\n",
+	"apiVersion: v1\nkind: ConfigMap\ndata:\n  k: \"caf\xe9\"\n\x00\n",
+	"a:\n\tb: 1\n",
+	"a: \"x\u2028y\"\nb: [1,\u0085 2]\nc: *d\n",
+	"\xfe\xff\x00a\x00:\x00 \x001\x00\n",
 	"--- |\n  text\n...\n",
 }
 
@@ -40,6 +45,10 @@ func FuzzDecode(f *testing.F) {
 			if d.node.Line < 1 || d.node.Line > lines {
 				t.Errorf("document at line %d of a %d-line input", d.node.Line, lines)
 			}
+		}
+		// Files named .json are also checked as strict JSON.
+		if e := checkJSON(data); e != nil && (e.line < 1 || e.line > lines) {
+			t.Errorf("JSON error %q at line %d of a %d-line input", e.msg, e.line, lines)
 		}
 	})
 }

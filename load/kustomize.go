@@ -57,12 +57,15 @@ func (l *loader) kustTree(dir, root string, stack []string) (*kust, error) {
 	k := &kust{dir: dir, file: file, display: l.display(file), data: data, resourceFiles: map[string]bool{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := yamlError(err, data, 0)
+		e := yamlError(err, data, 0, lineMap(data))
 		return nil, inputError{File: k.display, Line: e.line, Message: e.msg}
 	}
 	k.root = deref(&doc)
 	if k.root == nil {
 		k.root = &yaml.Node{Kind: yaml.MappingNode}
+	}
+	if err := l.refuseExecution(k, root); err != nil {
+		return nil, err
 	}
 	stack = append(stack, dir)
 	for _, field := range []string{"resources", "bases", "components"} {
@@ -78,7 +81,10 @@ func (l *loader) kustTree(dir, root string, stack []string) (*kust, error) {
 				}
 				continue
 			}
-			p := filepath.Join(dir, ref)
+			p := entryPath(dir, ref)
+			if err := l.insideRoot(k, e, field, ref, p, root); err != nil {
+				return nil, err
+			}
 			fi, err := os.Stat(p)
 			if err != nil {
 				return nil, inputError{File: k.display, Line: e.Line, Message: fmt.Sprintf("%s entry %q: %v", field, ref, unwrapPathError(err))}
@@ -99,6 +105,113 @@ func (l *loader) kustTree(dir, root string, stack []string) (*kust, error) {
 		}
 	}
 	return k, nil
+}
+
+// entryPath is where a kustomization entry points: relative to the
+// kustomization's directory unless absolute.
+func entryPath(dir, ref string) string {
+	if filepath.IsAbs(ref) {
+		return filepath.Clean(ref)
+	}
+	return filepath.Join(dir, ref)
+}
+
+// insideRoot refuses an entry that resolves (symlinks followed) outside
+// the repository, at the entry's line, before anything reads it.
+func (l *loader) insideRoot(k *kust, e *yaml.Node, field, ref, p, root string) error {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		real = p // missing or a loop: os.Stat says which
+	}
+	if within(real, root) {
+		return nil
+	}
+	return inputError{File: k.display, Line: e.Line, Message: fmt.Sprintf("%s entry %q is outside the repository%s: kubegate reads no file outside it", field, ref, l.rootName(root))}
+}
+
+// functionAnnotations mark a resource as a KRM function (exec, container or
+// starlark) that kustomize would run as a generator, transformer or
+// validator.
+var functionAnnotations = []string{"config.kubernetes.io/function", "config.k8s.io/function"}
+
+// refuseExecution refuses, at its line, anything in a kustomization that
+// would run a program: Helm chart inflation and KRM functions. kustomize
+// would refuse them too (helm is off, plugins are built-ins only), but
+// with a message that does not say why.
+func (l *loader) refuseExecution(k *kust, root string) error {
+	for _, field := range []string{"helmCharts", "helmChartInflationGenerator"} {
+		if key, _ := mapValue(k.root, field); key != nil {
+			return inputError{File: k.display, Line: key.Line, Message: field + ": kubegate does not inflate Helm charts (that would run helm and fetch the chart); render the chart with helm template and check its output"}
+		}
+	}
+	for _, field := range []string{"generators", "transformers", "validators"} {
+		_, seq := mapValue(k.root, field)
+		if seq == nil {
+			continue
+		}
+		for _, e := range seq.Content {
+			if e.Kind != yaml.ScalarNode {
+				continue
+			}
+			data, what := []byte(e.Value), field+" entry"
+			if !strings.Contains(e.Value, "\n") {
+				p := entryPath(k.dir, e.Value)
+				if err := l.insideRoot(k, e, field, e.Value, p, root); err != nil {
+					return err
+				}
+				fi, err := os.Stat(p)
+				if err != nil || !fi.Mode().IsRegular() {
+					continue // a directory or missing: kustomize reports it
+				}
+				if data, err = l.readFile(p, root); err != nil {
+					return inputError{File: k.display, Line: e.Line, Message: fmt.Sprintf("%s entry %q: %v", field, e.Value, err)}
+				}
+				what = fmt.Sprintf("%s entry %q", field, e.Value)
+			}
+			if fn := krmFunction(data); fn != "" {
+				return inputError{File: k.display, Line: e.Line, Message: fmt.Sprintf("%s is a KRM function (%s): kubegate never runs plugins or KRM functions", what, fn)}
+			}
+		}
+	}
+	return nil
+}
+
+// krmFunction describes the first KRM function configured in a YAML
+// stream ("exec: ./fn", "container: image"), or "" when there is none.
+func krmFunction(data []byte) string {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc struct {
+			Metadata struct {
+				Annotations map[string]any `yaml:"annotations"`
+			} `yaml:"metadata"`
+		}
+		if err := dec.Decode(&doc); err != nil {
+			return ""
+		}
+		for _, a := range functionAnnotations {
+			v, ok := doc.Metadata.Annotations[a]
+			if !ok {
+				continue
+			}
+			s, _ := v.(string)
+			var spec struct {
+				Exec      struct{ Path string }  `yaml:"exec"`
+				Container struct{ Image string } `yaml:"container"`
+				Starlark  struct{ Path string }  `yaml:"starlark"`
+			}
+			_ = yaml.Unmarshal([]byte(s), &spec)
+			switch {
+			case spec.Exec.Path != "":
+				return "exec: " + spec.Exec.Path
+			case spec.Container.Image != "":
+				return "container: " + spec.Container.Image
+			case spec.Starlark.Path != "":
+				return "starlark: " + spec.Starlark.Path
+			}
+			return a + " annotation"
+		}
+	}
 }
 
 func displayAll(l *loader, ps []string) []string {

@@ -410,16 +410,24 @@ func (l *loader) readFile(abs, root string) ([]byte, error) {
 	} else {
 		real, err := filepath.EvalSymlinks(abs)
 		if err != nil {
-			return nil, unwrapPathError(err)
+			// EvalSymlinks says "too many links" without the errno; Stat
+			// names the problem as the system does.
+			if _, serr := os.Stat(abs); serr != nil {
+				err = serr
+			}
+			return nil, fmt.Errorf("cannot read: %v", unwrapPathError(err))
 		}
 		if !within(real, root) {
-			return nil, fmt.Errorf("refusing to read %s: it resolves outside the repository (%s)", l.display(abs), l.display(root))
+			return nil, fmt.Errorf("refusing to read %s: it resolves outside the repository%s", l.display(abs), l.rootName(root))
 		}
 		f, err := os.Open(real)
 		if err != nil {
 			return nil, unwrapPathError(err)
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > l.opts.Limits.MaxFileBytes {
+			return nil, fmt.Errorf("file is %d bytes, over the %s limit (--max-file-size)", fi.Size(), FormatBytes(l.opts.Limits.MaxFileBytes))
+		}
 		r = f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, l.opts.Limits.MaxFileBytes+1))
@@ -427,9 +435,32 @@ func (l *loader) readFile(abs, root string) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > l.opts.Limits.MaxFileBytes {
-		return nil, fmt.Errorf("file is larger than the %d MiB limit", l.opts.Limits.MaxFileBytes>>20)
+		return nil, fmt.Errorf("input is over the %s limit (--max-file-size)", FormatBytes(l.opts.Limits.MaxFileBytes))
 	}
 	return data, nil
+}
+
+// FormatBytes writes a size as limits are written: "32 MiB", "1 KiB", or
+// a number of bytes.
+func FormatBytes(n int64) string {
+	for _, u := range []struct {
+		shift int
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n > 0 && n%(1<<u.shift) == 0 {
+			return fmt.Sprintf("%d %s", n>>u.shift, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// rootName names the repository root in a message: nothing more when it
+// is the working directory.
+func (l *loader) rootName(root string) string {
+	if d := l.display(root); d != "." {
+		return " " + d
+	}
+	return ""
 }
 
 // loadFile reads one plain YAML/JSON file.
@@ -439,6 +470,14 @@ func (l *loader) loadFile(abs, root string) []*Resource {
 	if err != nil {
 		l.errorf(name, 0, "%v", err)
 		return nil
+	}
+	if strings.EqualFold(filepath.Ext(abs), ".json") {
+		// kubectl decodes a file that looks like JSON as JSON, strictly:
+		// YAML would accept a trailing comma or a comment.
+		if e := checkJSON(data); e != nil {
+			l.errorf(name, e.line, "%s", e.msg)
+			return nil
+		}
 	}
 	docs, errs := decodeStream(data, l.opts.Limits)
 	for _, e := range errs {

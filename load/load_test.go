@@ -49,7 +49,7 @@ func TestDecodeEdgeCases(t *testing.T) {
 		{name: "duplicate key", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n",
 			errs: []report.InputError{{File: "a.yaml", Line: 5, Message: `mapping key "name" is defined twice`}}},
 		{name: "tab indentation", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: a\n",
-			errs: []report.InputError{{File: "a.yaml", Line: 4, Message: "yaml: found character that cannot start any token"}}},
+			errs: []report.InputError{{File: "a.yaml", Line: 4, Message: "yaml: found character that cannot start any token (a tab: YAML indents with spaces only)"}}},
 		{name: "kustomization file read as a file", file: "k.yaml", content: "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"},
 		{name: "JSON list", file: "l.json", content: `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}},{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b"}}]}`,
 			resources: 2},

@@ -28,6 +28,7 @@ type checkOptions struct {
 	offline     bool
 	allowRemote bool
 	shard       load.Shard
+	limits      load.Limits
 	cfg         *config // nil without a configuration file
 	policies    []string
 	data        []string
@@ -73,6 +74,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	fs.String("sbom-dir", "", "write SBOMs to `DIR` (not yet supported)")
 	fs.Bool("insecure-ignore-tlog", false, "verify without a transparency log (not yet supported)")
 	fs.String("cache-dir", "", "cache `DIR` (not yet supported)")
+	limits := addLimitFlags(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -182,6 +184,9 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 			return nil, fmt.Errorf("--shard: %v", err)
 		}
 	}
+	if o.limits, err = limits(); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -236,7 +241,7 @@ func runCheck(args []string, env Env) int {
 	if err := pol.checkRuleIDs(); err != nil {
 		return errorf(env, "%v", err)
 	}
-	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote, Shard: o.shard})
+	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote, Shard: o.shard, Limits: o.limits})
 	rep := &report.Report{
 		Tool:   report.Tool{Name: "kubegate", Version: Version},
 		Errors: loaded.Errors,

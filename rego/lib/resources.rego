@@ -101,26 +101,32 @@ order(x, y) := -1 if {
 # amount(q) is a Kubernetes quantity as a number in the resource's base unit
 # (cores, bytes): "1.5Gi" is 1610612736, "500m" is 0.5, "1e3" is 1000.
 # units.parse computes with exact rationals (it rounds fractions to 10
-# decimals, finer than the nano precision of quantities) and tells "m"
-# (milli) from "M" (mega); OPA compares such numbers exactly. Undefined for
-# anything that is not a quantity (negative ones included): the pattern
-# first rejects what Kubernetes rejects but units.parse would read ("1K",
-# "1mi", "1e999").
+# decimals, where Kubernetes rounds a quantity finer than nano up to the
+# next nano) and tells "m" (milli) from "M" (mega); OPA compares such
+# numbers exactly. Undefined for anything that is not a quantity (negative
+# ones included): the pattern first rejects what Kubernetes rejects but
+# units.parse would read ("1K", "1mi"), and what Kubernetes reads leniently
+# but no manifest means ("m", "." and "+" read as 0; exponents of three
+# digits or more, "1e999", which would make units.parse build huge
+# numbers). rego/fuzz_test.go checks all this against Kubernetes' own
+# parser.
 amount(q) := units.parse(s) if {
 	s := text(q)
 	regex.match(quantity_pattern, s)
 } else := units.parse(concat("", [substring(s, 0, count(s) - 1), tiny_suffixes[suffix]])) if {
-	# Nano and micro, which units.parse does not know: as exponents.
+	# Nano and micro, which units.parse does not know, and milli, which it
+	# multiplies by the float64 nearest 0.001 (wrong in the 20th digit):
+	# as exponents.
 	s := text(q)
 	regex.match(tiny_quantity_pattern, s)
 	suffix := substring(s, count(s) - 1, 1)
 }
 
-quantity_pattern := `^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:Ki|Mi|Gi|Ti|Pi|Ei|[mkMGTPE]|[eE][+-]?[0-9]{1,2})?$`
+quantity_pattern := `^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:Ki|Mi|Gi|Ti|Pi|Ei|[kMGTPE]|[eE][+-]?[0-9]{1,2})?$`
 
-tiny_quantity_pattern := `^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[nu]$`
+tiny_quantity_pattern := `^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[num]$`
 
-tiny_suffixes := {"n": "e-9", "u": "e-6"}
+tiny_suffixes := {"n": "e-9", "u": "e-6", "m": "e-3"}
 
 # A CPU limit to suggest for a container: twice its CPU request (room for
 # bursts; a limit equal to a small request throttles the container hard),
