@@ -58,7 +58,7 @@ const usage = `kubegate: a policy gate for Kubernetes changes
 
 Usage:
   kubegate check [flags] [PATH...]   render manifests, evaluate policies, report findings
-  kubegate rules [-o text|json|markdown]
+  kubegate rules [-o text|json|markdown] [--policy DIR]
                                      list every rule with its severity, rationale and fix
   kubegate merge [flags] REPORT.json...
                                      merge the JSON reports of sharded runs (check --shard I/N)
