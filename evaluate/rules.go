@@ -52,17 +52,26 @@ type Rule struct {
 // rulePackagePrefix is where every rule's package lives.
 const rulePackagePrefix = "data.kubegate.rules."
 
-// parseModules reads every .rego module of fsys except tests.
-func parseModules(fsys fs.FS) (map[string]*ast.Module, error) {
-	mods := map[string]*ast.Module{}
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Ext(p) != ".rego" || strings.HasSuffix(p, "_test.rego") {
+// WalkRego calls fn with the path and source of every .rego file of fsys,
+// in lexical order; test modules (*_test.rego) only when tests is set. An
+// error from fn stops the walk.
+func WalkRego(fsys fs.FS, tests bool, fn func(p string, src []byte) error) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".rego" || (!tests && strings.HasSuffix(p, "_test.rego")) {
 			return err
 		}
 		src, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
+		return fn(p, src)
+	})
+}
+
+// parseModules reads every .rego module of fsys except tests.
+func parseModules(fsys fs.FS) (map[string]*ast.Module, error) {
+	mods := map[string]*ast.Module{}
+	err := WalkRego(fsys, false, func(p string, src []byte) error {
 		m, err := ast.ParseModuleWithOpts(p, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
 		if err != nil {
 			return err

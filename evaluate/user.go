@@ -49,17 +49,7 @@ func parseUserModules(dirs []PolicyDir, version RegoVersion) (map[string]*ast.Mo
 	mods := map[string]*ast.Module{}
 	var errs []string
 	for _, d := range dirs {
-		err := fs.WalkDir(d.FS, ".", func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if e.IsDir() || path.Ext(p) != ".rego" || strings.HasSuffix(p, "_test.rego") {
-				return nil
-			}
-			src, err := fs.ReadFile(d.FS, p)
-			if err != nil {
-				return err
-			}
+		err := WalkRego(d.FS, false, func(p string, src []byte) error {
 			name := path.Join(d.Name, p)
 			m, err := ParseUserModule(name, string(src), version)
 			if err != nil {

@@ -143,15 +143,7 @@ func githubTitle(r *Report, rule string) string {
 // findingMessage is a finding's message with its resource and the other
 // places it is written.
 func findingMessage(f Finding) string {
-	msg := f.Resource.String() + ": " + f.Message
-	if len(f.Related) > 0 {
-		also := make([]string, len(f.Related))
-		for i, l := range f.Related {
-			also[i] = l.String()
-		}
-		msg += " (also at " + strings.Join(also, ", ") + ")"
-	}
-	return msg
+	return f.Resource.String() + ": " + f.Message + f.alsoAt()
 }
 
 // noun is word, in the plural unless n is 1.
@@ -233,7 +225,7 @@ func WriteGitHubSummary(w io.Writer, r *Report, ctx GitHubContext) error {
 			fmt.Fprintf(&b, "### Waived by exceptions (%d)\n\n| where | resource | rule | reason | waived at | expires |\n| --- | --- | --- | --- | --- | --- |\n", len(r.Suppressed))
 		}
 		for _, x := range r.Suppressed {
-			add(fmt.Sprintf("| %s | %s | `%s` | %s | %s | %s |\n", ctx.link(x.Location), mdCell(x.Resource.String()), x.Rule, mdCell(x.Reason), ctx.link(x.By), cmpOr(x.Expires, "never")))
+			add(fmt.Sprintf("| %s | %s | `%s` | %s | %s | %s |\n", ctx.link(x.Location), mdCell(x.Resource.String()), x.Rule, mdCell(x.Reason), ctx.link(x.By), cmp.Or(x.Expires, "never")))
 		}
 		if !full {
 			b.WriteString("\n")

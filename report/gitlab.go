@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"io"
 )
 
@@ -43,7 +44,7 @@ func writeGitLab(w io.Writer, r *Report, _ Options) error {
 			CheckName:   inputErrorRule,
 			Fingerprint: e.Fingerprint(),
 			Severity:    "blocker",
-			Location:    gitlabLocation{Path: cmpOr(e.File, "."), Lines: gitlabLines{Begin: max(e.Line, 1)}},
+			Location:    gitlabLocation{Path: cmp.Or(e.File, "."), Lines: gitlabLines{Begin: max(e.Line, 1)}},
 		})
 	}
 	for _, f := range r.Findings {
@@ -52,7 +53,7 @@ func writeGitLab(w io.Writer, r *Report, _ Options) error {
 			CheckName:   f.Rule,
 			Fingerprint: f.Fingerprint(),
 			Severity:    gitlabSeverity[f.Severity],
-			Location:    gitlabLocation{Path: cmpOr(f.Location.File, "."), Lines: gitlabLines{Begin: max(f.Location.Line, 1)}},
+			Location:    gitlabLocation{Path: cmp.Or(f.Location.File, "."), Lines: gitlabLines{Begin: max(f.Location.Line, 1)}},
 		})
 	}
 	if len(issues) == 0 {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -99,7 +100,7 @@ func writeJUnit(w io.Writer, r *Report, _ Options) error {
 		s := junitSuite{Name: "input"}
 		for _, e := range r.Errors {
 			s.Cases = append(s.Cases, junitCase{
-				Name: "input " + cmpOr(e.File, "(no file)"), Classname: "input", File: e.File, Line: e.Line,
+				Name: "input " + cmp.Or(e.File, "(no file)"), Classname: "input", File: e.File, Line: e.Line,
 				Error: &junitProblem{Message: e.Message, Type: "input-error", Text: e.Error() + "\n"},
 			})
 		}

@@ -110,6 +110,19 @@ type Finding struct {
 	Related []Location `json:"related,omitempty"`
 }
 
+// alsoAt is how messages name a finding's related places:
+// " (also at a.yaml:3:5, b.yaml:7:1)", or "" without any.
+func (f Finding) alsoAt() string {
+	if len(f.Related) == 0 {
+		return ""
+	}
+	also := make([]string, len(f.Related))
+	for i, l := range f.Related {
+		also[i] = l.String()
+	}
+	return " (also at " + strings.Join(also, ", ") + ")"
+}
+
 // InputError is input or configuration that could not be evaluated.
 type InputError struct {
 	File    string `json:"file"`

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -54,13 +55,13 @@ func BuildSARIF(r *Report) *sarif.Report {
 		}
 		rule := run.AddRule(id).
 			WithName(ruleName(id)).
-			WithShortDescription(sarif.NewMultiformatMessageString().WithText(cmpOr(info.Title, id))).
+			WithShortDescription(sarif.NewMultiformatMessageString().WithText(cmp.Or(info.Title, id))).
 			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(info.Severity)))
 		if info.Rationale != "" {
 			rule.WithFullDescription(sarif.NewMultiformatMessageString().WithText(info.Rationale))
 		}
-		if help := ruleHelp(info); help != "" {
-			rule.WithHelp(sarif.NewMultiformatMessageString().WithText(help).WithMarkdown(ruleHelpMarkdown(info)))
+		if help := ruleHelp(info, false); help != "" {
+			rule.WithHelp(sarif.NewMultiformatMessageString().WithText(help).WithMarkdown(ruleHelp(info, true)))
 		}
 		if info.Docs != "" {
 			rule.WithHelpURI(info.Docs)
@@ -185,34 +186,22 @@ func ruleName(id string) string {
 	return b.String()
 }
 
-func ruleHelp(info RuleInfo) string {
+// ruleHelp is a rule's rationale and fix as text, or as Markdown with a
+// link to its documentation.
+func ruleHelp(info RuleInfo, markdown bool) string {
 	var parts []string
 	if info.Rationale != "" {
 		parts = append(parts, info.Rationale)
 	}
 	if info.Fix != "" {
-		parts = append(parts, "Fix: "+info.Fix)
+		label := "Fix: "
+		if markdown {
+			label = "**Fix:** "
+		}
+		parts = append(parts, label+info.Fix)
 	}
-	return strings.Join(parts, "\n\n")
-}
-
-func ruleHelpMarkdown(info RuleInfo) string {
-	var parts []string
-	if info.Rationale != "" {
-		parts = append(parts, info.Rationale)
-	}
-	if info.Fix != "" {
-		parts = append(parts, "**Fix:** "+info.Fix)
-	}
-	if info.Docs != "" {
+	if markdown && info.Docs != "" {
 		parts = append(parts, "[Documentation]("+info.Docs+")")
 	}
 	return strings.Join(parts, "\n\n")
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strings"
 )
 
 const (
@@ -34,14 +33,7 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 			fmt.Fprintln(bw)
 		}
 		prev = f.Location.File
-		msg := f.Message
-		if len(f.Related) > 0 {
-			also := make([]string, len(f.Related))
-			for i, l := range f.Related {
-				also[i] = l.String()
-			}
-			msg += " (also at " + strings.Join(also, ", ") + ")"
-		}
+		msg := f.Message + f.alsoAt()
 		fmt.Fprintf(bw, "%s: %s: %s: %s %s\n",
 			paint(ansiBold, f.Location.String()),
 			paint(colour[f.Severity], f.Severity.String()),

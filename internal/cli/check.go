@@ -88,10 +88,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 			return nil, fmt.Errorf("--%s is not yet supported", name)
 		}
 	}
-	wd := env.WorkDir
-	if wd == "" {
-		wd, _ = os.Getwd()
-	}
+	wd := env.workDir()
 	var src source = workTree{}
 	if *trusted != "" {
 		g, err := newGitRef(*trusted, wd)
@@ -330,10 +327,7 @@ func resolve(base, p string) string {
 
 // display names a path as messages do: relative to the working directory.
 func display(env Env, p string) string {
-	wd := env.WorkDir
-	if wd == "" {
-		wd, _ = os.Getwd()
-	}
+	wd := env.workDir()
 	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
 		return filepath.ToSlash(rel)
 	}
@@ -376,10 +370,7 @@ func writeOutput(out output, rep *report.Report, env Env) error {
 	if out.file == "" || out.file == "-" {
 		return out.write(env.Stdout, rep, report.Options{Color: out.format == "text" && env.isTerminal(env.Stdout)})
 	}
-	path := out.file
-	if !filepath.IsAbs(path) && env.WorkDir != "" {
-		path = filepath.Join(env.WorkDir, path)
-	}
+	path := resolve(env.workDir(), out.file)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}

@@ -34,6 +34,15 @@ type Env struct {
 	Now func() time.Time
 }
 
+// workDir is where relative paths start: WorkDir, else the process's.
+func (e Env) workDir() string {
+	if e.WorkDir != "" {
+		return e.WorkDir
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
+
 func (e Env) now() time.Time {
 	if e.Now == nil {
 		return time.Now()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -214,7 +215,7 @@ func (c *config) validate() []string {
 			at(x.line, "exception without a rule: name the rule id it waives (a glob such as pss.* is allowed)")
 		}
 		if strings.TrimSpace(x.Reason) == "" {
-			at(x.line, "exception for %s has no reason: say why the rule does not apply (reason: ...), so the waiver stays reviewable", cmpOr(x.Rule, "a rule"))
+			at(x.line, "exception for %s has no reason: say why the rule does not apply (reason: ...), so the waiver stays reviewable", cmp.Or(x.Rule, "a rule"))
 		}
 		if x.Expires != "" {
 			t, err := time.Parse(time.DateOnly, x.Expires)
@@ -236,11 +237,4 @@ func (c *config) validate() []string {
 		errs = append(errs, fmt.Sprintf("%s: regoVersion %q is not v0, v1 or auto", c.file, c.RegoVersion))
 	}
 	return errs
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
 	"slices"
@@ -44,7 +45,7 @@ func (p policy) checkRuleIDs() error {
 		return nil
 	}
 	var errs []string
-	for _, id := range sortedKeys(p.cfg.Rules) {
+	for _, id := range slices.Sorted(maps.Keys(p.cfg.Rules)) {
 		if _, ok := p.rules[id]; !ok {
 			errs = append(errs, fmt.Sprintf("%s:%d: rules: %q is not a rule (kubegate rules lists them)", p.cfg.file, p.cfg.ruleLines[id], id))
 		}
@@ -216,13 +217,4 @@ func (x exception) selector() string {
 		return "every resource"
 	}
 	return strings.Join(parts, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

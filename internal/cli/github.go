@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,10 +57,7 @@ func githubStep(rep *report.Report, files []string, env Env) (err error) {
 // path from the repository root (GITHUB_WORKSPACE), for links.
 func repoPath(env Env) func(string) string {
 	ws := env.getenv("GITHUB_WORKSPACE")
-	wd := env.WorkDir
-	if wd == "" {
-		wd, _ = os.Getwd()
-	}
+	wd := env.workDir()
 	if ws == "" || wd == "" {
 		return nil
 	}

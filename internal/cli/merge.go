@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -74,10 +73,7 @@ func runMerge(args []string, env Env) int {
 
 // readReport reads one JSON report of kubegate check.
 func readReport(name string, env Env) (*report.Report, error) {
-	path := name
-	if !filepath.IsAbs(path) && env.WorkDir != "" {
-		path = filepath.Join(env.WorkDir, path)
-	}
+	path := resolve(env.workDir(), name)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *os.PathError

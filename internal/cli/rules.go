@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -21,10 +20,7 @@ func runRules(args []string, env Env) int {
 	if err := fs.Parse(args); err != nil {
 		return errorf(env, "rules: %v", err)
 	}
-	wd := env.WorkDir
-	if wd == "" {
-		wd, _ = os.Getwd()
-	}
+	wd := env.workDir()
 	o := &checkOptions{pss: evaluate.DefaultPSSModes, namespaces: *namespaces}
 	for _, d := range *policies {
 		o.policies = append(o.policies, resolve(wd, d))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -45,10 +44,7 @@ func runTest(args []string, env Env) int {
 	if !ok {
 		return errorf(env, "test: --rego-version: %q is not v0, v1 or auto", *regoVersion)
 	}
-	wd := env.WorkDir
-	if wd == "" {
-		wd, _ = os.Getwd()
-	}
+	wd := env.workDir()
 	dirs := fs.Args()
 	if len(dirs) == 0 {
 		dirs = []string{"policy"}
@@ -58,14 +54,15 @@ func runTest(args []string, env Env) int {
 	for _, d := range dirs {
 		root := resolve(wd, d)
 		dfs := os.DirFS(root)
-		err := walkRego(dfs, func(p string, src []byte) {
+		err := evaluate.WalkRego(dfs, true, func(p string, src []byte) error {
 			name := path.Join(display(env, root), p)
 			m, err := evaluate.ParseUserModule(name, string(src), rv)
 			if err != nil {
 				errs = append(errs, err.Error())
-				return
+				return nil
 			}
 			mods[name] = m
+			return nil
 		})
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", d, err))
@@ -141,19 +138,4 @@ func runTest(args []string, env Env) int {
 		return ExitFindings
 	}
 	return ExitOK
-}
-
-// walkRego calls f for every .rego file under fsys, tests included.
-func walkRego(fsys fs.FS, f func(p string, src []byte)) error {
-	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Ext(p) != ".rego" {
-			return err
-		}
-		src, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		f(p, src)
-		return nil
-	})
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +99,7 @@ func (g *gitRef) dirFS(abs string) (fs.FS, error) {
 	if r == "." {
 		r = ""
 	}
-	cmd := exec.Command("git", "-C", g.root, "archive", "--format=tar", g.ref, "--", cmpOr(r, "."))
+	cmd := exec.Command("git", "-C", g.root, "archive", "--format=tar", g.ref, "--", cmp.Or(r, "."))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
