@@ -53,6 +53,10 @@ type Options struct {
 	// Data is merged into data for the policies (--data); its top-level
 	// keys must not be "kubegate".
 	Data map[string]any
+	// Facts are kubegate's own findings about the input, merged into
+	// data.kubegate (for example "images", what the image checks learnt
+	// about each reference); "resources" and "cache" are reserved.
+	Facts map[string]any
 	// Timeout bounds the evaluation of one resource (default 10s), so a
 	// policy that explodes stops with an error naming the resource.
 	Timeout time.Duration
@@ -204,6 +208,10 @@ func (e *Engine) group(kind string) int {
 // Rules lists every rule, sorted by id.
 func (e *Engine) Rules() []Rule { return e.rules }
 
+// SetFacts replaces Options.Facts for the next Evaluate: facts such as the
+// image checks' are learnt after the engine is built.
+func (e *Engine) SetFacts(facts map[string]any) { e.opts.Facts = facts }
+
 // Result is what an evaluation found.
 type Result struct {
 	Findings []report.Finding
@@ -218,7 +226,12 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 	for k, v := range e.opts.Data {
 		root[k] = v
 	}
-	root["kubegate"] = map[string]any{"resources": index(resources)}
+	kg := map[string]any{}
+	for k, v := range e.opts.Facts {
+		kg[k] = v
+	}
+	kg["resources"] = index(resources)
+	root["kubegate"] = kg
 	store := inmem.NewFromObjectWithOpts(root, inmem.OptRoundTripOnWrite(false))
 	if err := e.buildCache(ctx, store); err != nil {
 		return nil, err

@@ -1,30 +1,40 @@
 package load
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
-// Images lists the unique container images the resources reference, sorted.
-func Images(resources []*Resource) []string {
-	seen := map[string]bool{}
+// ImageUse is one container field that names an image.
+type ImageUse struct {
+	Resource *Resource
+	// Path leads to the image field: spec.template.spec.containers[0].image.
+	Path Path
+}
+
+// Images lists the unique images the resources' containers, init
+// containers and ephemeral containers name (after kustomize's images
+// transformer), sorted, with every field that names each one, in input
+// order.
+func Images(resources []*Resource) ([]string, map[string][]ImageUse) {
+	uses := map[string][]ImageUse{}
 	for _, r := range resources {
 		kind, _ := r.Object["kind"].(string)
-		spec, _ := Lookup(r.Object, podSpecPaths[kind]).(map[string]any)
-		if podSpecPaths[kind] == nil || spec == nil {
+		base := podSpecPaths[kind]
+		spec, _ := Lookup(r.Object, base).(map[string]any)
+		if base == nil || spec == nil {
 			continue
 		}
 		for _, t := range []string{"containers", "initContainers", "ephemeralContainers"} {
 			list, _ := spec[t].([]any)
-			for _, c := range list {
+			for i, c := range list {
 				m, _ := c.(map[string]any)
 				if img, _ := m["image"].(string); img != "" {
-					seen[img] = true
+					p := append(slices.Clone(base), t, i, "image")
+					uses[img] = append(uses[img], ImageUse{Resource: r, Path: p})
 				}
 			}
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for img := range seen {
-		out = append(out, img)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(uses)), uses
 }

@@ -255,6 +255,11 @@ func (l *loader) walk(dir, root string) []job {
 			if p != dir && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
+			// An OCI image layout (images for --image-layout) holds
+			// index.json and blobs, not manifests.
+			if _, err := os.Lstat(filepath.Join(p, "oci-layout")); err == nil {
+				return filepath.SkipDir
+			}
 			if kustomizationFile(p) != "" {
 				kusts = append(kusts, p)
 			}

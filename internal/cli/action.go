@@ -47,6 +47,9 @@ var actionInputs = []actionInput{
 	{"verify-identity", "verify-identity", single},
 	{"verify-issuer", "verify-issuer", single},
 	{"insecure-ignore-tlog", "insecure-ignore-tlog", boolean},
+	{"image-layout", "image-layout", single},
+	{"cache-dir", "cache-dir", single},
+	{"allowed-registry", "allowed-registry", multi},
 	{"shard", "shard", single},
 	{"paths", "", multi},
 }

@@ -166,6 +166,7 @@ func TestActionRunsCheck(t *testing.T) {
 	report := filepath.Join(dir, "r.json")
 	stdout, stderr, code := run(t, "", map[string]string{
 		"INPUT_PATHS":   "fixtures/plain",
+		"INPUT_OFFLINE": "true",
 		"INPUT_FAIL-ON": "never",
 		"INPUT_OUTPUT":  "json=" + report,
 	}, "", "action")
@@ -187,7 +188,7 @@ func TestActionRunsCheck(t *testing.T) {
 	}
 
 	// The default fail-on applies when the input is empty.
-	if _, _, code := run(t, "", map[string]string{"INPUT_PATHS": "fixtures/plain", "INPUT_FAIL-ON": ""}, "", "action"); code != ExitFindings {
+	if _, _, code := run(t, "", map[string]string{"INPUT_PATHS": "fixtures/plain", "INPUT_OFFLINE": "true", "INPUT_FAIL-ON": ""}, "", "action"); code != ExitFindings {
 		t.Errorf("exit %d with an empty fail-on, want %d", code, ExitFindings)
 	}
 }

@@ -26,6 +26,7 @@ type checkOptions struct {
 	exemptRC    []string
 	failOn      report.Severity
 	offline     bool
+	images      imageOptions
 	allowRemote bool
 	shard       load.Shard
 	limits      load.Limits
@@ -44,10 +45,6 @@ type output struct {
 	write  report.WriteFunc
 	file   string // "" is standard output
 }
-
-// notYet are contract flags that a later release implements: setting one is
-// an error, never silently ignored.
-var notYet = []string{"verify-key", "verify-identity", "verify-issuer", "sbom-dir", "insecure-ignore-tlog", "cache-dir"}
 
 func parseCheck(args []string, env Env) (*checkOptions, error) {
 	fs := pflag.NewFlagSet("kubegate check", pflag.ContinueOnError)
@@ -68,12 +65,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	offline := fs.Bool("offline", false, "never contact a registry")
 	allowRemote := fs.Bool("allow-remote", false, "let kustomizations use remote bases and resources")
 	shard := fs.String("shard", "", "check only shard `I/N` of the inputs (kustomizations, and plain files by directory), for a CI matrix; merge the JSON reports with kubegate merge")
-	fs.StringArray("verify-key", nil, "cosign public key `FILE` (not yet supported)")
-	fs.String("verify-identity", "", "keyless signer identity `REGEXP` (not yet supported)")
-	fs.String("verify-issuer", "", "keyless OIDC issuer `REGEXP` (not yet supported)")
-	fs.String("sbom-dir", "", "write SBOMs to `DIR` (not yet supported)")
-	fs.Bool("insecure-ignore-tlog", false, "verify without a transparency log (not yet supported)")
-	fs.String("cache-dir", "", "cache `DIR` (not yet supported)")
+	imageFlags := addImageFlags(fs)
 	limits := addLimitFlags(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
@@ -82,11 +74,6 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	if *help {
 		fmt.Fprintf(env.Stdout, "Usage: kubegate check [flags] [PATH...]\n\nPATH is a file, a directory, a kustomization directory or - for standard input (default .).\n\nFlags:\n%s", fs.FlagUsages())
 		return nil, errHelp
-	}
-	for _, name := range notYet {
-		if fs.Changed(name) {
-			return nil, fmt.Errorf("--%s is not yet supported", name)
-		}
 	}
 	wd := env.workDir()
 	var src source = workTree{}
@@ -184,6 +171,9 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	if o.limits, err = limits(); err != nil {
 		return nil, err
 	}
+	if o.images, err = imageFlags.options(fs, cfg, cfgDir, wd, *offline, src); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -245,13 +235,21 @@ func runCheck(args []string, env Env) int {
 		Rules:  ruleInfo(engine.Rules()),
 	}
 	rep.Summary.Resources = len(loaded.Resources)
-	rep.Summary.Images = len(load.Images(loaded.Resources))
+	refs, uses := load.Images(loaded.Resources)
+	rep.Summary.Images = len(refs)
 	// A shard that holds no input is not an error: a matrix may have more
 	// shards than inputs.
 	if len(loaded.Resources) == 0 && (loaded.Inputs > 0 || loaded.OtherShards == 0) {
 		rep.Errors = append(rep.Errors, report.InputError{Message: fmt.Sprintf("no Kubernetes resources found in %s: nothing was evaluated", strings.Join(o.paths, ", "))})
 	}
-	res, err := engine.Evaluate(context.Background(), loaded.Resources)
+	ctx := context.Background()
+	facts, imgErrs, err := checkImages(ctx, o.images, refs, uses, env)
+	if err != nil {
+		return errorf(env, "%v", err)
+	}
+	rep.Errors = append(rep.Errors, imgErrs...)
+	engine.SetFacts(facts)
+	res, err := engine.Evaluate(ctx, loaded.Resources)
 	if err != nil {
 		rep.Errors = append(rep.Errors, report.InputError{Message: err.Error()})
 	}

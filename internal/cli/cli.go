@@ -72,6 +72,7 @@ Usage:
   kubegate merge [flags] REPORT.json...
                                      merge the JSON reports of sharded runs (check --shard I/N)
   kubegate test [flags] [DIR...]     run the Rego tests of your policies (default policy/)
+  kubegate sign --key FILE PATH...   sign every image the manifests name, with its SBOM attested
   kubegate version                   print the version
 
 Run 'kubegate check --help' for the check flags.
@@ -93,6 +94,8 @@ func Main(args []string, env Env) int {
 		return runMerge(args[1:], env)
 	case "test":
 		return runTest(args[1:], env)
+	case "sign":
+		return runSign(args[1:], env)
 	case "action": // hidden: the GitHub Action's entry point (action.go)
 		return runAction(args[1:], env)
 	case "version", "--version":

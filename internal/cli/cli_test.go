@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,7 +25,7 @@ func run(t *testing.T, dir string, env map[string]string, stdin string, args ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	code := Main(args, Env{
+	code := Main(offline(args), Env{
 		Stdin:   strings.NewReader(stdin),
 		Stdout:  &stdout,
 		Stderr:  &stderr,
@@ -32,6 +33,16 @@ func run(t *testing.T, dir string, env map[string]string, stdin string, args ...
 		WorkDir: abs,
 	})
 	return stdout.String(), stderr.String(), code
+}
+
+// offline adds --offline to a check: the tests reach no registry. The image
+// path is tested with --image-layout (the fixtures' images) and, against a
+// registry on loopback, in package images.
+func offline(args []string) []string {
+	if len(args) == 0 || args[0] != "check" || slices.Contains(args, "--offline") || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--image-layout") }) {
+		return args
+	}
+	return append([]string{"check", "--offline"}, args[1:]...)
 }
 
 func decodeReport(t *testing.T, s string) report.Report {
@@ -62,7 +73,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown version", []string{"check", "--pss-warn", "restricted:v2.0", "fixtures"}, ExitError},
 		{"version beyond the newest", []string{"check", "--pss-warn", "restricted:v1.99", "fixtures"}, ExitError},
 		{"unknown severity", []string{"check", "--fail-on", "critical", "fixtures"}, ExitError},
-		{"flag not yet supported", []string{"check", "--verify-key", "k.pub", "fixtures"}, ExitError},
+		{"missing key file", []string{"check", "--verify-key", "no-such.pub", "fixtures"}, ExitError},
 		{"unknown command", []string{"lint"}, ExitError},
 		{"version", []string{"version"}, ExitOK},
 	} {
@@ -80,13 +91,15 @@ func TestExitCodes(t *testing.T) {
 
 func TestConfigurationErrorsSayWhy(t *testing.T) {
 	for flag, want := range map[string]string{
-		"--pss-enforce=strict":         `unknown Pod Security level "strict"`,
-		"--pss-warn=restricted:v1.99":  `unknown Pod Security version "v1.99"`,
-		"-o=yaml":                      `unknown output format "yaml" (want one of github, gitlab, json, junit, sarif, text)`,
-		"--verify-identity=.*":         "--verify-identity is not yet supported",
-		"--fail-on=critical":           `unknown severity "critical"`,
-		"--no-such-flag":               "unknown flag: --no-such-flag",
-		"--cache-dir=/tmp/kubegate-cc": "--cache-dir is not yet supported",
+		"--pss-enforce=strict":        `unknown Pod Security level "strict"`,
+		"--pss-warn=restricted:v1.99": `unknown Pod Security version "v1.99"`,
+		"-o=yaml":                     `unknown output format "yaml" (want one of github, gitlab, json, junit, sarif, text)`,
+		"--verify-identity=.*":        "keyless verification needs both --verify-identity and --verify-issuer",
+		"--verify-key=k8s://ns/key":   "export the public key once with `cosign public-key --key k8s://ns/key > cosign.pub`",
+		"--insecure-ignore-tlog":      "--insecure-ignore-tlog, --verify-root and --rekor-public-key only apply with --verify-key",
+		"--sbom-format=xml":           `--sbom-format "xml": use cyclonedx-json or spdx-json`,
+		"--fail-on=critical":          `unknown severity "critical"`,
+		"--no-such-flag":              "unknown flag: --no-such-flag",
 	} {
 		_, stderr, code := run(t, "", nil, "", "check", flag, "fixtures")
 		if code != ExitError || !strings.Contains(stderr, want) {
@@ -281,5 +294,18 @@ func TestUnusedComponentIsNotBuiltAlone(t *testing.T) {
 	stdout, _, code := run(t, dir, nil, "", "check", "-o", "json", ".")
 	if r := decodeReport(t, stdout); code != ExitOK || len(r.Errors) != 0 || r.Summary.Resources != 1 {
 		t.Errorf("exit %d, errors %+v, summary %+v", code, r.Errors, r.Summary)
+	}
+}
+
+func TestSignRefusesWithoutKeyOrTarget(t *testing.T) {
+	for _, args := range [][]string{{"sign", "fixtures"}, {"sign", "--key", "cosign.key"}, {"sign"}} {
+		_, stderr, code := run(t, "", nil, "", args...)
+		if code != ExitError || !strings.Contains(stderr, "name the key (--key FILE) and the manifests (PATH...) explicitly") {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+		}
+	}
+	_, stderr, code := run(t, "", nil, "", "sign", "--key", "no-such.key", "fixtures")
+	if code != ExitError || !strings.Contains(stderr, "no-such.key") {
+		t.Errorf("missing key: exit %d, %s", code, stderr)
 	}
 }

@@ -37,9 +37,8 @@ type config struct {
 
 	Rules      map[string]ruleConfig `yaml:"rules"`
 	Exceptions []exception           `yaml:"exceptions"`
-	// Images are the image rules' settings (allow-lists, verification):
-	// refused until the image checks land, never silently ignored.
-	Images *yaml.Node `yaml:"images"`
+	// Images are the image checks' settings.
+	Images imagesConfig `yaml:"images"`
 
 	// ruleLines and the exceptions' lines, for messages.
 	ruleLines  map[string]int
@@ -68,10 +67,35 @@ type exception struct {
 // the top level; "*" stands for any key of a mapping of user-chosen names,
 // such as rule ids).
 var configSchema = map[string][]string{
-	"":             {"pss", "failOn", "outputs", "policies", "data", "namespaces", "regoVersion", "rules", "exceptions", "images"},
-	"pss":          {"enforce", "warn", "audit", "exemptNamespaces", "exemptRuntimeClasses"},
-	"rules.*":      {"severity", "disabled"},
-	"exceptions[]": {"rule", "kind", "namespace", "name", "reason", "expires"},
+	"":                             {"pss", "failOn", "outputs", "policies", "data", "namespaces", "regoVersion", "rules", "exceptions", "images"},
+	"pss":                          {"enforce", "warn", "audit", "exemptNamespaces", "exemptRuntimeClasses"},
+	"rules.*":                      {"severity", "disabled"},
+	"exceptions[]":                 {"rule", "kind", "namespace", "name", "reason", "expires"},
+	"images":                       {"allowedRegistries", "compromisedPackages", "verify", "sbomFormat"},
+	"images.compromisedPackages[]": {"name", "versions", "advisory", "fixed"},
+	"images.verify":                {"keys", "identity", "issuer", "roots", "rekorPublicKey", "ignoreTlog"},
+}
+
+// imagesConfig is the images: section. Paths are relative to the file.
+type imagesConfig struct {
+	AllowedRegistries   []string             `yaml:"allowedRegistries"`
+	CompromisedPackages []compromisedPackage `yaml:"compromisedPackages"`
+	SBOMFormat          string               `yaml:"sbomFormat"`
+	Verify              struct {
+		Keys           []string `yaml:"keys"`
+		Identity       string   `yaml:"identity"`
+		Issuer         string   `yaml:"issuer"`
+		Roots          string   `yaml:"roots"`
+		RekorPublicKey string   `yaml:"rekorPublicKey"`
+		IgnoreTlog     bool     `yaml:"ignoreTlog"`
+	} `yaml:"verify"`
+}
+
+type compromisedPackage struct {
+	Name     string   `yaml:"name" json:"name"`
+	Versions []string `yaml:"versions" json:"versions"`
+	Advisory string   `yaml:"advisory" json:"advisory,omitempty"`
+	Fixed    string   `yaml:"fixed" json:"fixed,omitempty"`
 }
 
 // findConfig returns the configuration file to read: explicit (from
@@ -230,8 +254,10 @@ func (c *config) validate() []string {
 			}
 		}
 	}
-	if c.Images != nil {
-		at(c.imagesLine, "images: image settings are not yet supported (the image checks are not released yet); remove the key")
+	for _, p := range c.Images.CompromisedPackages {
+		if p.Name == "" || len(p.Versions) == 0 {
+			at(c.imagesLine, "images.compromisedPackages: every entry needs a name and a list of versions")
+		}
 	}
 	if c.RegoVersion != "" && !slices.Contains([]string{"v0", "v1", "auto"}, c.RegoVersion) {
 		errs = append(errs, fmt.Sprintf("%s: regoVersion %q is not v0, v1 or auto", c.file, c.RegoVersion))

@@ -48,7 +48,7 @@ func runAt(t *testing.T, dir, day string, args ...string) (string, string, int) 
 		t.Fatal(err)
 	}
 	var stdout, stderr strings.Builder
-	code := Main(args, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, WorkDir: dir, Now: func() time.Time { return now }})
+	code := Main(offline(args), Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, WorkDir: dir, Now: func() time.Time { return now }})
 	return stdout.String(), stderr.String(), code
 }
 
@@ -63,7 +63,7 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 		"bad date":              {"exceptions:\n  - rule: pss.privileged\n    reason: r\n    expires: 31/01/2027\n", ".kubegate.yaml:2: exception for pss.privileged: expires \"31/01/2027\" is not a date YYYY-MM-DD"},
 		"exception rule":        {"exceptions:\n  - rule: psss.*\n    reason: r\n", ".kubegate.yaml:2: exception: \"psss.*\" matches no rule"},
 		"wrong type":            {"failOn:\n  - error\n", ".kubegate.yaml:2: cannot unmarshal"},
-		"images":                {"images:\n  allow: [ghcr.io/acme/*]\n", ".kubegate.yaml:1: images: image settings are not yet supported"},
+		"images":                {"images:\n  allow: [ghcr.io/acme/*]\n", ".kubegate.yaml:2: unknown key \"allow\" in images"},
 		"syntax":                {"pss: [\n", ".kubegate.yaml: yaml: line 1"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -99,7 +99,7 @@ func TestConfigSettingsAndFlagsOverride(t *testing.T) {
 		t.Errorf("exit %d; flags did not override the file:\n%s", code, stdout)
 	}
 	// --config names another file.
-	os.WriteFile(filepath.Join(dir, "strict.yaml"), []byte("failOn: notice\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "strict.yaml"), []byte("failOn: notice\nrules:\n  images.not-checked: {disabled: true}\n  images.not-pinned: {disabled: true}\n"), 0o644)
 	_, _, code = runAt(t, dir, "2026-11-27", "check", "--config", "strict.yaml", "--pss-warn", "privileged", "--pss-enforce", "privileged", "app.yaml")
 	if code != ExitOK {
 		t.Errorf("--config strict.yaml: exit %d, want 0 (no findings left)", code)

@@ -47,15 +47,16 @@ func TestGitHubActionsStep(t *testing.T) {
 			t.Fatalf("a %s annotation after a %s one: %v", kinds[i], kinds[i-1], kinds)
 		}
 	}
-	if count["error"] != 10 || count["warning"] != 10 || count["notice"] != 5 {
-		t.Errorf("annotations per severity %v, want 10 errors, 10 warnings (with notes) and all 5 notices", count)
+	if count["error"] != 10 || count["warning"] != 10 || count["notice"] != 10 {
+		t.Errorf("annotations per severity %v, want 10 of each (with notes)", count)
 	}
 	for _, want := range []string{
-		"::error title=kubegate%3A 2 more errors::2 more errors not annotated here",
-		"::warning title=kubegate%3A 11 more warnings::11 more warnings not annotated here",
+		"::error title=kubegate%3A 3 more errors::3 more errors not annotated here",
+		"::warning title=kubegate%3A 16 more warnings::16 more warnings not annotated here",
+		"::notice title=kubegate%3A 2 more notices::2 more notices not annotated here",
 		// An error annotation with file, line and column on the overlay's patch.
 		"::error col=3,endLine=3,file=fixtures/shop/overlays/prod/hpa-scale.yaml,line=3,title=hpa.min-exceeds-max%3A HPA minReplicas above maxReplicas::HorizontalPodAutoscaler shop-prod/web: spec.minReplicas is 8",
-		"::group::kubegate: 13 findings beyond the annotation limit",
+		"::group::kubegate: 21 findings beyond the annotation limit",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
@@ -69,17 +70,17 @@ func TestGitHubActionsStep(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		"## kubegate: 36 findings",
-		"| 10 | 6 | 11 | 20 | 5 | 0 |",
-		"### Errors (11)", "### Warnings (20)", "### Notices (5)",
+		"## kubegate: 48 findings",
+		"| 10 | 6 | 12 | 25 | 11 | 0 |",
+		"### Errors (12)", "### Warnings (25)", "### Notices (11)",
 		"[fixtures/shop/overlays/prod/hpa-scale.yaml:3:3](https://github.com/acme/platform/blob/5f1e0c4/fixtures/shop/overlays/prod/hpa-scale.yaml#L3)",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}
 	}
-	if n := strings.Count(s, "\n| [fixtures/"); n != 36 {
-		t.Errorf("summary has %d finding rows, want 36", n)
+	if n := strings.Count(s, "\n| [fixtures/"); n != 48 {
+		t.Errorf("summary has %d finding rows, want 48", n)
 	}
 
 	// Step outputs, in the runner's file-command syntax.
@@ -95,7 +96,7 @@ func TestGitHubActionsStep(t *testing.T) {
 		}
 		got[m[1]] = m[3]
 	}
-	for k, v := range map[string]string{"errors": "11", "warnings": "20", "notices": "5", "resources": "10", "input-errors": "0", "reports": sarifFile} {
+	for k, v := range map[string]string{"errors": "12", "warnings": "25", "notices": "11", "resources": "10", "input-errors": "0", "reports": sarifFile} {
 		if got[k] != v {
 			t.Errorf("output %s = %q, want %q (all: %v)", k, got[k], v, got)
 		}

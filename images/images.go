@@ -1,0 +1,343 @@
+// Package images checks the container images that manifests reference:
+// resolves each tag to its digest, verifies cosign signatures and
+// attestations, and builds an SBOM per digest with syft, from registries or
+// from OCI layout directories, with a cache keyed by digest. What it finds
+// becomes data for the images.* policies (data.kubegate.images).
+package images
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	syftsbom "github.com/anchore/syft/syft/sbom"
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/kubegate/kubegate/images/sbom"
+)
+
+// Options configure a Checker.
+type Options struct {
+	// Offline: no registry is contacted; images are only parsed.
+	Offline bool
+	// Layout is a directory of OCI layouts (as `cosign save` writes them)
+	// that images come from instead of registries.
+	Layout string
+	// CacheDir holds SBOMs and verified signatures by digest; "" caches
+	// nothing.
+	CacheDir string
+	// Verify says whose signatures images need; nil checks none.
+	Verify *VerifyOptions
+	// SBOM builds an SBOM for every image (its packages become data).
+	SBOM bool
+	// SBOMDir, when set, receives one SBOM per digest in SBOMFormat
+	// (cyclonedx-json or spdx-json).
+	SBOMDir    string
+	SBOMFormat string
+	// Platform is the image of a multi-platform index that is scanned
+	// (default linux/amd64).
+	Platform v1.Platform
+	// Concurrency bounds images checked at once (default 4).
+	Concurrency int
+	// Timeout bounds the wait for a registry's answer to one request
+	// (default 30s); Attempts is how often a request is tried when it
+	// fails for a reason that may pass (default 4).
+	Timeout  time.Duration
+	Attempts int
+	// MaxRetryAfter is the longest Retry-After kubegate honours (default
+	// 60s); a registry that asks for more fails the image at once.
+	MaxRetryAfter time.Duration
+
+	// Keychain finds registry credentials (default: the Docker config and
+	// credential helpers, as docker login writes them).
+	Keychain authn.Keychain
+	// Transport is the HTTP transport to registries (default
+	// go-containerregistry's).
+	Transport http.RoundTripper
+	// Sleep waits between attempts (tests replace it).
+	Sleep func(context.Context, time.Duration) error
+}
+
+// Image is what was learnt about one image reference.
+type Image struct {
+	Ref        string `json:"ref"`
+	Registry   string `json:"registry"`
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+	Digest     string `json:"digest"`
+	// Resolved is the digest the reference points at; Pinned is the
+	// reference with that digest.
+	Resolved string `json:"resolved,omitempty"`
+	Pinned   string `json:"pinned,omitempty"`
+	// Error says why the image could not be checked.
+	Error string `json:"error,omitempty"`
+	// Skipped says why no registry was asked.
+	Skipped string `json:"skipped,omitempty"`
+	// Signature is nil when no signature is required.
+	Signature    *Signature    `json:"signature,omitempty"`
+	Attestations []Attestation `json:"attestations,omitempty"`
+	// Packages are the SBOM's, nil when no SBOM was built.
+	Packages []sbom.Package `json:"packages,omitempty"`
+	Scanned  bool           `json:"scanned"`
+	// SBOMFile is where the SBOM was written (--sbom-dir).
+	SBOMFile string `json:"sbom_file,omitempty"`
+}
+
+// Checker checks images. It is safe for concurrent use.
+type Checker struct {
+	opts     Options
+	src      source
+	verifier *verifier
+	secrets  *secrets
+	cache    *cache
+
+	genOnce sync.Once
+	gen     *sbom.Generator
+	genErr  error
+}
+
+// New validates the options and reads keys and roots.
+func New(o Options) (*Checker, error) {
+	o.Concurrency = cmp.Or(o.Concurrency, 4)
+	o.Timeout = cmp.Or(o.Timeout, 30*time.Second)
+	o.Attempts = cmp.Or(o.Attempts, 4)
+	o.MaxRetryAfter = cmp.Or(o.MaxRetryAfter, time.Minute)
+	o.SBOMFormat = cmp.Or(o.SBOMFormat, "cyclonedx-json")
+	if o.Platform.OS == "" {
+		o.Platform = v1.Platform{OS: "linux", Architecture: "amd64"}
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.SBOMDir != "" {
+		o.SBOM = true
+		if !slices.Contains([]string{"cyclonedx-json", "spdx-json"}, o.SBOMFormat) {
+			return nil, fmt.Errorf("--sbom-format %q: use cyclonedx-json or spdx-json", o.SBOMFormat)
+		}
+	}
+	c := &Checker{opts: o, secrets: &secrets{}}
+	if o.Verify.Enabled() {
+		v, err := newVerifier(*o.Verify)
+		if err != nil {
+			return nil, err
+		}
+		c.verifier = v
+	}
+	if o.CacheDir != "" {
+		c.cache = &cache{dir: o.CacheDir}
+	}
+	switch {
+	case o.Offline:
+	case o.Layout != "":
+		abs, err := filepath.Abs(o.Layout)
+		if err != nil {
+			return nil, err
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("--image-layout %s: not a directory", o.Layout)
+		}
+		c.src = &layoutDir{dir: abs}
+	default:
+		keychain := cmp.Or[authn.Keychain](o.Keychain, authn.DefaultKeychain)
+		rt := o.Transport
+		if rt == nil {
+			t := remote.DefaultTransport.(*http.Transport).Clone()
+			t.ResponseHeaderTimeout = o.Timeout
+			rt = t
+		}
+		rt = redactingTransport{next: rt, secrets: c.secrets}
+		rt = &retrying{next: rt, attempts: o.Attempts, base: 500 * time.Millisecond, maxWait: o.MaxRetryAfter, sleep: o.Sleep}
+		c.src = newRegistry(recordingKeychain{inner: keychain, secrets: c.secrets}, rt)
+	}
+	return c, nil
+}
+
+// Secrets are the registry credentials used so far, for masking in CI
+// logs.
+func (c *Checker) Secrets() []string { return c.secrets.Values() }
+
+// Check checks every reference, at most Concurrency at once, and returns
+// them in the order given.
+func (c *Checker) Check(ctx context.Context, refs []string) []*Image {
+	out := make([]*Image, len(refs))
+	sem := make(chan struct{}, c.opts.Concurrency)
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			defer func() {
+				// A bug in a library reading a hostile image must not
+				// take the whole check down: it fails this image.
+				if p := recover(); p != nil {
+					out[i] = &Image{Ref: ref, Error: fmt.Sprintf("checking %s failed unexpectedly (please report it): %v", ref, p)}
+				}
+			}()
+			out[i] = c.check(ctx, ref)
+			out[i].Error = c.secrets.Redact(out[i].Error)
+			if out[i].Signature != nil {
+				out[i].Signature.Reason = c.secrets.Redact(out[i].Signature.Reason)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (c *Checker) check(ctx context.Context, s string) *Image {
+	img := &Image{Ref: s}
+	r, err := ParseRef(s)
+	if err != nil {
+		img.Error = err.Error()
+		return img
+	}
+	img.Registry, img.Repository, img.Tag, img.Digest = r.Registry, r.Repository, r.Tag, r.Digest
+	if c.src == nil {
+		img.Skipped = "kubegate ran with --offline"
+		return img
+	}
+	h, err := c.src.resolve(ctx, r)
+	if err != nil {
+		img.Error = explain(r, err)
+		return img
+	}
+	img.Resolved = h.String()
+	img.Pinned = r.Pinned(img.Resolved)
+	if c.verifier != nil {
+		if err := c.verify(ctx, r, h, img); err != nil {
+			img.Error = fmt.Sprintf("verifying the signatures of %s: %s", r.Original, explain(r, err))
+			return img
+		}
+	}
+	if c.opts.SBOM {
+		if err := c.sbom(ctx, r, h, img); err != nil {
+			img.Error = fmt.Sprintf("building the SBOM of %s: %s", r.Original, explain(r, err))
+		}
+	}
+	return img
+}
+
+// verify checks signatures; a positive verdict is cached by digest and
+// trust configuration (a negative one is not: a signature may be added
+// later).
+func (c *Checker) verify(ctx context.Context, r Ref, h v1.Hash, img *Image) error {
+	key := h.Hex + "-" + c.verifier.hash
+	var hit verifyRecord
+	if c.cache.get("verify", key+".json", &hit) {
+		img.Signature, img.Attestations = hit.Signature, hit.Attestations
+		return nil
+	}
+	se, err := c.src.entity(ctx, r, h)
+	if err != nil {
+		return err
+	}
+	sig, atts, err := c.verifier.verify(ctx, se, h)
+	if err != nil {
+		return err
+	}
+	img.Signature, img.Attestations = sig, atts
+	if sig.Verified {
+		c.cache.put("verify", key+".json", verifyRecord{Signature: sig, Attestations: atts})
+	}
+	return nil
+}
+
+type verifyRecord struct {
+	Signature    *Signature    `json:"signature"`
+	Attestations []Attestation `json:"attestations"`
+}
+
+// sbom records the packages of the platform's image and writes its SBOM
+// to SBOMDir.
+func (c *Checker) sbom(ctx context.Context, r Ref, h v1.Hash, img *Image) error {
+	doc, err := c.sbomDoc(ctx, r, h)
+	if err != nil {
+		return err
+	}
+	img.Scanned = true
+	img.Packages = sbom.Packages(doc)
+	if img.Packages == nil {
+		img.Packages = []sbom.Package{}
+	}
+	if c.opts.SBOMDir != "" {
+		b, err := sbom.Encode(doc, c.opts.SBOMFormat)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(c.opts.SBOMDir, 0o755); err != nil {
+			return err
+		}
+		f := filepath.Join(c.opts.SBOMDir, sbom.FileName(h.String(), c.opts.SBOMFormat))
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			return err
+		}
+		img.SBOMFile = f
+	}
+	return nil
+}
+
+// sbomDoc builds the SBOM of the platform's image of h, or reads it from
+// the cache: what is keyed by digest is never fetched twice.
+func (c *Checker) sbomDoc(ctx context.Context, r Ref, h v1.Hash) (*syftsbom.SBOM, error) {
+	key := h.Hex + "-" + sanitize(c.opts.Platform.String()) + ".syft.json"
+	if raw, ok := c.cache.raw("sbom", key); ok {
+		// A damaged entry is rebuilt.
+		if doc, err := sbom.Decode(raw); err == nil {
+			return doc, nil
+		}
+	}
+	doc, err := c.scan(ctx, r, h)
+	if err != nil {
+		return nil, err
+	}
+	if enc, err := sbom.Encode(doc, "syft-json"); err == nil {
+		c.cache.putRaw("sbom", key, enc)
+	}
+	return doc, nil
+}
+
+// scan pulls the image into a temporary OCI layout and runs syft over it,
+// so that syft itself never touches a network.
+func (c *Checker) scan(ctx context.Context, r Ref, h v1.Hash) (*syftsbom.SBOM, error) {
+	gen, err := c.generator(ctx)
+	if err != nil {
+		return nil, err
+	}
+	image, err := c.src.image(ctx, r, h, c.opts.Platform)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "kubegate-image-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.AppendImage(image); err != nil {
+		return nil, err
+	}
+	d, err := image.Digest()
+	if err != nil {
+		return nil, err
+	}
+	return gen.FromLayout(ctx, dir, d.String())
+}
+
+func (c *Checker) generator(ctx context.Context) (*sbom.Generator, error) {
+	c.genOnce.Do(func() { c.gen, c.genErr = sbom.New(ctx) })
+	return c.gen, c.genErr
+}

@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+	"github.com/spf13/pflag"
+
+	"github.com/kubegate/kubegate/images"
+	"github.com/kubegate/kubegate/load"
+	"github.com/kubegate/kubegate/report"
+)
+
+// imageFlags are check's image and supply-chain flags.
+type imageFlags struct {
+	keys                                  *[]string
+	identity, issuer, roots, rekorKey     *string
+	ignoreTlog                            *bool
+	sbomDir, sbomFormat, cacheDir, layout *string
+	allowed                               *[]string
+	noSBOM                                *bool
+}
+
+func addImageFlags(fs *pflag.FlagSet) *imageFlags {
+	return &imageFlags{
+		keys:       fs.StringArray("verify-key", nil, "require a cosign signature that verifies with the public key `FILE` (PEM); repeatable: any key will do"),
+		identity:   fs.String("verify-identity", "", "require a keyless cosign signature whose certificate identity matches `REGEXP` (whole value); needs --verify-issuer"),
+		issuer:     fs.String("verify-issuer", "", "the OIDC issuer `REGEXP` for keyless signatures (whole value), such as https://token.actions.githubusercontent.com"),
+		roots:      fs.String("verify-root", "", "PEM `FILE` of CA certificates that keyless certificates chain to (a private CA; default Sigstore's public Fulcio)"),
+		rekorKey:   fs.String("rekor-public-key", "", "PEM `FILE` of transparency-log (Rekor) public keys (a private Rekor, or air-gapped; default Sigstore's)"),
+		ignoreTlog: fs.Bool("insecure-ignore-tlog", false, "verify signatures without a transparency log (air-gapped, key-signed images), as cosign's flag of the same name"),
+		sbomDir:    fs.String("sbom-dir", "", "write one SBOM per unique image digest to `DIR`"),
+		sbomFormat: fs.String("sbom-format", "cyclonedx-json", "SBOM `FORMAT` for --sbom-dir: cyclonedx-json or spdx-json"),
+		noSBOM:     fs.Bool("no-sbom", false, "do not build SBOMs (images.compromised-package and SBOM policies then see no packages)"),
+		cacheDir:   fs.String("cache-dir", "", "digests' SBOMs and verified signatures are cached in `DIR` (default kubegate under the user cache directory)"),
+		layout:     fs.String("image-layout", "", "read images from OCI layouts under `DIR` (as cosign save writes them, at DIR/REGISTRY/REPOSITORY/TAG) instead of registries"),
+		allowed:    fs.StringArray("allowed-registry", nil, "allow images only from `REGISTRY[/PREFIX]` (images.registry-not-allowed); repeatable"),
+	}
+}
+
+// imageOptions merges the image flags with the configuration file's
+// images: section: a flag set on the command line wins over the file.
+type imageOptions struct {
+	opts    images.Options
+	allowed []string
+	bad     []compromisedPackage
+}
+
+func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, offline bool, src source) (imageOptions, error) {
+	var o imageOptions
+	o.opts.Offline = offline
+	o.opts.SBOM = !*f.noSBOM
+	if *f.layout != "" {
+		o.opts.Layout = resolve(wd, *f.layout)
+	}
+	if *f.sbomDir != "" {
+		o.opts.SBOMDir = resolve(wd, *f.sbomDir)
+	}
+	o.opts.SBOMFormat = *f.sbomFormat
+	if !fs.Changed("sbom-format") && cfg.Images.SBOMFormat != "" {
+		o.opts.SBOMFormat = cfg.Images.SBOMFormat
+	}
+	if !slices.Contains([]string{"cyclonedx-json", "spdx-json"}, o.opts.SBOMFormat) {
+		return o, fmt.Errorf("--sbom-format %q: use cyclonedx-json or spdx-json", o.opts.SBOMFormat)
+	}
+	switch {
+	case *f.cacheDir != "":
+		o.opts.CacheDir = resolve(wd, *f.cacheDir)
+	default:
+		if d, err := os.UserCacheDir(); err == nil {
+			o.opts.CacheDir = filepath.Join(d, "kubegate")
+		}
+	}
+	v := &images.VerifyOptions{}
+	verifyFlags := false
+	for _, name := range []string{"verify-key", "verify-identity", "verify-issuer", "verify-root", "rekor-public-key", "insecure-ignore-tlog"} {
+		verifyFlags = verifyFlags || fs.Changed(name)
+	}
+	if verifyFlags {
+		for _, k := range *f.keys {
+			v.Keys = append(v.Keys, resolveKey(wd, k))
+		}
+		v.Identity, v.Issuer, v.IgnoreTlog = *f.identity, *f.issuer, *f.ignoreTlog
+		if *f.roots != "" {
+			v.Roots = resolve(wd, *f.roots)
+		}
+		if *f.rekorKey != "" {
+			v.RekorKeys = resolve(wd, *f.rekorKey)
+		}
+	} else {
+		// Keys named by the configuration come from where it came from:
+		// with --trusted-policies, the base branch, so that a pull
+		// request cannot swap the key its images are checked against.
+		v.ReadFile = src.readFile
+		cv := cfg.Images.Verify
+		for _, k := range cv.Keys {
+			v.Keys = append(v.Keys, resolveKey(cfgDir, k))
+		}
+		v.Identity, v.Issuer, v.IgnoreTlog = cv.Identity, cv.Issuer, cv.IgnoreTlog
+		if cv.Roots != "" {
+			v.Roots = resolve(cfgDir, cv.Roots)
+		}
+		if cv.RekorPublicKey != "" {
+			v.RekorKeys = resolve(cfgDir, cv.RekorPublicKey)
+		}
+	}
+	if v.Enabled() {
+		o.opts.Verify = v
+	} else if v.IgnoreTlog || v.Roots != "" || v.RekorKeys != "" {
+		return o, fmt.Errorf("--insecure-ignore-tlog, --verify-root and --rekor-public-key only apply with --verify-key or --verify-identity and --verify-issuer")
+	}
+	o.allowed = cfg.Images.AllowedRegistries
+	if fs.Changed("allowed-registry") {
+		o.allowed = *f.allowed
+	}
+	o.bad = cfg.Images.CompromisedPackages
+	return o, nil
+}
+
+// resolveKey resolves a key file's path; a KMS or Kubernetes URI stays as
+// written (the image checks refuse it with advice).
+func resolveKey(base, k string) string {
+	if filepath.IsAbs(k) || strings.Contains(k, "://") {
+		return k
+	}
+	return filepath.Join(base, k)
+}
+
+// checkImages checks every image the resources name and returns the facts
+// for the policies and an error per image that could not be checked, at
+// the first field that names it.
+func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[string][]load.ImageUse, env Env) (map[string]any, []report.InputError, error) {
+	facts := map[string]any{"image_policy": map[string]any{"allowed_registries": nonNil(o.allowed), "compromised": nonNil(o.bad)}}
+	if len(refs) == 0 {
+		facts["images"] = map[string]any{}
+		return facts, nil, nil
+	}
+	checker, err := images.New(o.opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	found := checker.Check(ctx, refs)
+	if env.getenv("GITHUB_ACTIONS") == "true" {
+		// Credentials never reach a log, even if a registry echoes one.
+		gh := githubactions.New(githubactions.WithWriter(env.Stdout))
+		for _, s := range checker.Secrets() {
+			gh.AddMask(s)
+		}
+	}
+	byRef := map[string]any{}
+	var errs []report.InputError
+	for _, img := range found {
+		b, err := json.Marshal(img)
+		if err != nil {
+			return nil, nil, err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, nil, err
+		}
+		byRef[img.Ref] = m
+		if img.Error != "" {
+			e := report.InputError{Message: img.Error}
+			if u := uses[img.Ref]; len(u) > 0 {
+				loc := u[0].Resource.Locate(u[0].Path)
+				e.File, e.Line = loc.File, loc.Line
+			}
+			errs = append(errs, e)
+		}
+	}
+	facts["images"] = byRef
+	return facts, errs, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
