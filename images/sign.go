@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
+	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
@@ -29,6 +30,10 @@ import (
 type Signer struct {
 	SV          signature.SignerVerifier
 	Cert, Chain []byte
+
+	// logEntry makes the transparency-log bundle of a signature: a
+	// test-made log's, since kubegate sign uploads to none.
+	logEntry func(payload, sig []byte) (*cbundle.RekorBundle, error)
 }
 
 // LoadKey reads a cosign private key (the encrypted PEM that cosign
@@ -59,6 +64,13 @@ func (s *Signer) Sign(ctx context.Context, se oci.SignedEntity, repo name.Reposi
 	var opts []static.Option
 	if s.Cert != nil {
 		opts = append(opts, static.WithCertChain(s.Cert, s.Chain))
+	}
+	if s.logEntry != nil {
+		b, err := s.logEntry(body, raw)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, static.WithBundle(b))
 	}
 	sig, err := static.NewSignature(body, base64.StdEncoding.EncodeToString(raw), opts...)
 	if err != nil {

@@ -259,7 +259,7 @@ func (v *verifier) verify(ctx context.Context, se oci.SignedEntity, h v1.Hash) (
 				return nil, nil, err
 			}
 			if _, err := cosign.VerifyImageSignature(ctx, sig, h, &co); err != nil {
-				reasons = append(reasons, c.name+": "+oneLine(err))
+				reasons = append(reasons, c.name+": "+whyNot(sig, &co, err))
 				continue
 			}
 			out.Verified = true
@@ -349,6 +349,18 @@ func signerName(check string, sig oci.Signature) string {
 	id := strings.Join(cryptoutils.GetSubjectAlternateNames(cert), ",")
 	ce := cosign.CertExtensions{Cert: cert}
 	return fmt.Sprintf("%s (issuer %s)", id, ce.GetIssuer())
+}
+
+// whyNot explains a failed verification; cosign's words for a signature
+// without a log entry ("offline verification failed") say nothing a
+// pull-request author can act on.
+func whyNot(sig oci.Signature, co *cosign.CheckOpts, err error) string {
+	if !co.IgnoreTlog {
+		if b, berr := sig.Bundle(); berr == nil && b == nil {
+			return "the signature has no transparency-log entry (sign with cosign, which logs it in Rekor; for air-gapped key-signed images verify with --insecure-ignore-tlog)"
+		}
+	}
+	return oneLine(err)
 }
 
 func oneLine(err error) string {
