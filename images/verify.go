@@ -45,8 +45,10 @@ type VerifyOptions struct {
 	// for a private Rekor or an air-gapped run; "" means Sigstore's, from
 	// TUF (or $SIGSTORE_REKOR_PUBLIC_KEY, as cosign reads it).
 	RekorKeys string
-	// ReadFile reads the files above (default os.ReadFile).
+	// ReadFile reads the files above (default os.ReadFile); Name is how
+	// messages name them (default as given).
 	ReadFile func(string) ([]byte, error)
+	Name     func(string) string
 }
 
 // Enabled says whether any signature is required.
@@ -97,6 +99,9 @@ func newVerifier(o VerifyOptions) (*verifier, error) {
 	if o.ReadFile == nil {
 		o.ReadFile = os.ReadFile
 	}
+	if o.Name == nil {
+		o.Name = func(p string) string { return p }
+	}
 	v := &verifier{opts: o}
 	h := sha256.New()
 	fmt.Fprintf(h, "tlog=%v\x00identity=%s\x00issuer=%s\x00", !o.IgnoreTlog, o.Identity, o.Issuer)
@@ -116,8 +121,10 @@ func newVerifier(o VerifyOptions) (*verifier, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--verify-key %s: %v", k, err)
 		}
+		// The name too: a cached verdict lists the signers by name.
+		fmt.Fprintf(h, "key=%s\x00", o.Name(k))
 		h.Write(raw)
-		v.checks = append(v.checks, verifyCheck{name: "key " + k, co: &cosign.CheckOpts{SigVerifier: sv}})
+		v.checks = append(v.checks, verifyCheck{name: "key " + o.Name(k), co: &cosign.CheckOpts{SigVerifier: sv}})
 	}
 	if (o.Identity == "") != (o.Issuer == "") {
 		// An empty identity would accept any certificate the root signed.

@@ -193,6 +193,13 @@ func WriteGitHubSummary(w io.Writer, r *Report, ctx GitHubContext) error {
 		}
 		b.WriteString(row)
 	}
+	if len(r.Images) > 0 {
+		fmt.Fprintf(&b, "### Images (%d)\n\n| image | digest | signature | packages | SBOM |\n| --- | --- | --- | ---: | --- |\n", len(r.Images))
+		for _, im := range r.Images {
+			add(imageRow(im))
+		}
+		b.WriteString("\n")
+	}
 	if len(r.Errors) > 0 {
 		b.WriteString("### Inputs that could not be evaluated\n\n| where | problem |\n| --- | --- |\n")
 		for _, e := range r.Errors {
@@ -236,6 +243,27 @@ func WriteGitHubSummary(w io.Writer, r *Report, ctx GitHubContext) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// imageRow is an image's row of the job summary.
+func imageRow(im Image) string {
+	digest, sig, pkgs := "", "not required", ""
+	if im.Digest != "" {
+		digest = "`" + im.Digest[:min(len(im.Digest), 19)] + "…`"
+	}
+	if im.Signed != nil {
+		sig = "❌ not signed by a trusted signer"
+		if *im.Signed {
+			sig = "✅ " + strings.Join(im.Signers, ", ")
+		}
+	}
+	if im.Packages != nil {
+		pkgs = fmt.Sprint(*im.Packages)
+	}
+	if im.NotChecked != "" {
+		digest, sig = "not checked: "+im.NotChecked, ""
+	}
+	return fmt.Sprintf("| `%s` | %s | %s | %s | %s |\n", im.Ref, mdCell(digest), mdCell(sig), pkgs, mdCell(im.SBOM))
 }
 
 // link is a location as Markdown: a link to the line in the commit when the

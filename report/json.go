@@ -35,6 +35,11 @@ func writeJSON(w io.Writer, r *Report, _ Options) error {
 			return err
 		}
 	}
+	if len(r.Images) > 0 {
+		if err := writeArray(bw, "images", r.Images, line); err != nil {
+			return err
+		}
+	}
 	if err := line("  \"summary\": ", r.Summary, "\n}\n"); err != nil {
 		return err
 	}

@@ -167,10 +167,30 @@ type Report struct {
 	// Suppressed are the findings that exceptions waived, each with its
 	// reason and where the exception is written: waivers stay visible.
 	Suppressed []Suppressed `json:"suppressed,omitempty"`
+	// Images are the images the resources name, with what the image
+	// checks learnt about each.
+	Images []Image `json:"images,omitempty"`
 	// Rules describe the rules that findings name, for the formats that
 	// carry rule documentation (SARIF, the job summary). Not part of the
 	// JSON report.
 	Rules map[string]RuleInfo `json:"-"`
+}
+
+// Image is one image reference the resources name.
+type Image struct {
+	Ref string `json:"ref"`
+	// Digest is the digest the reference resolved to.
+	Digest string `json:"digest,omitempty"`
+	// Signed is set when signatures were required: whether one verified.
+	Signed  *bool    `json:"signed,omitempty"`
+	Signers []string `json:"signers,omitempty"`
+	// Packages counts the SBOM's packages (nil: no SBOM); SBOM is the file
+	// it was written to (--sbom-dir).
+	Packages *int   `json:"packages,omitempty"`
+	SBOM     string `json:"sbom,omitempty"`
+	// NotChecked says why the image was not checked (--offline, or the
+	// error reported in errors).
+	NotChecked string `json:"not_checked,omitempty"`
 }
 
 // Suppressed is a finding an exception waived.
@@ -232,6 +252,15 @@ func (r *Report) Normalize() {
 		r.Errors = []InputError{}
 	}
 	slices.SortFunc(r.Suppressed, func(a, b Suppressed) int { return compareFindings(a.Finding, b.Finding) })
+	// Shards of one run may name the same image: keep the entry that
+	// checked it.
+	slices.SortStableFunc(r.Images, func(a, b Image) int {
+		return cmp.Or(strings.Compare(a.Ref, b.Ref), cmp.Compare(b.Digest, a.Digest))
+	})
+	r.Images = slices.CompactFunc(r.Images, func(a, b Image) bool { return a.Ref == b.Ref })
+	if len(r.Images) > 0 {
+		r.Summary.Images = len(r.Images)
+	}
 	r.Summary.Suppressed = len(r.Suppressed)
 	r.Summary.Error, r.Summary.Warning, r.Summary.Notice = 0, 0, 0
 	for _, f := range r.Findings {

@@ -171,7 +171,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	if o.limits, err = limits(); err != nil {
 		return nil, err
 	}
-	if o.images, err = imageFlags.options(fs, cfg, cfgDir, wd, *offline, src); err != nil {
+	if o.images, err = imageFlags.options(fs, cfg, cfgDir, wd, *offline, src, env); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -243,11 +243,12 @@ func runCheck(args []string, env Env) int {
 		rep.Errors = append(rep.Errors, report.InputError{Message: fmt.Sprintf("no Kubernetes resources found in %s: nothing was evaluated", strings.Join(o.paths, ", "))})
 	}
 	ctx := context.Background()
-	facts, imgErrs, err := checkImages(ctx, o.images, refs, uses, env)
+	facts, imgErrs, imgs, err := checkImages(ctx, o.images, refs, uses, env)
 	if err != nil {
 		return errorf(env, "%v", err)
 	}
 	rep.Errors = append(rep.Errors, imgErrs...)
+	rep.Images = imgs
 	engine.SetFacts(facts)
 	res, err := engine.Evaluate(ctx, loaded.Resources)
 	if err != nil {

@@ -309,3 +309,53 @@ func TestSignRefusesWithoutKeyOrTarget(t *testing.T) {
 		t.Errorf("missing key: exit %d, %s", code, stderr)
 	}
 }
+
+// The README's first command: the fixtures' images from their OCI layouts,
+// verified with the bundled key and scanned, findings on the image lines.
+func TestFixtureImagesEndToEnd(t *testing.T) {
+	sboms := t.TempDir()
+	stdout, stderr, code := run(t, "", nil, "", "check", "--image-layout", "fixtures/images", "--verify-key", "fixtures/images/cosign.pub", "--insecure-ignore-tlog",
+		"--cache-dir", t.TempDir(), "--sbom-dir", sboms, "--sbom-format", "spdx-json", "-o", "json", "fixtures")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	r := decodeReport(t, stdout)
+	at := map[string]string{}
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "images.") {
+			at[f.Rule+" "+f.Location.String()] = f.Message
+		}
+	}
+	for _, want := range []string{
+		"images.unsigned fixtures/plain/jobs.yaml:34:7",
+		"images.latest-tag fixtures/plain/jobs.yaml:34:7",
+		"images.compromised-package fixtures/shop/components/debug/kustomization.yaml:17:17",
+		// Through kustomize's images transformer: the overlay's newTag line.
+		"images.not-pinned fixtures/shop/overlays/prod/kustomization.yaml:24:5",
+	} {
+		if _, ok := at[want]; !ok {
+			t.Errorf("no %s; image findings: %v", want, at)
+		}
+	}
+	if r.Summary.Images != 6 || len(r.Images) != 6 {
+		t.Fatalf("images: summary %d, listed %d, want 6", r.Summary.Images, len(r.Images))
+	}
+	signed := 0
+	for _, im := range r.Images {
+		if im.Signed != nil && *im.Signed {
+			signed++
+			if im.Signers[0] != "key fixtures/images/cosign.pub" {
+				t.Errorf("signers %v", im.Signers)
+			}
+		}
+		if im.Packages == nil || !strings.HasSuffix(im.SBOM, ".spdx.json") {
+			t.Errorf("%s: no SBOM: %+v", im.Ref, im)
+		}
+	}
+	if signed != 5 {
+		t.Errorf("%d images signed, want 5 (toolbox is not)", signed)
+	}
+	if files, _ := os.ReadDir(sboms); len(files) != 6 {
+		t.Errorf("%d SBOM files, want 6", len(files))
+	}
+}

@@ -52,7 +52,7 @@ type imageOptions struct {
 	bad     []compromisedPackage
 }
 
-func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, offline bool, src source) (imageOptions, error) {
+func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, offline bool, src source, env Env) (imageOptions, error) {
 	var o imageOptions
 	o.opts.Offline = offline
 	o.opts.SBOM = !*f.noSBOM
@@ -111,6 +111,7 @@ func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, 
 		}
 	}
 	if v.Enabled() {
+		v.Name = func(p string) string { return display(env, p) }
 		o.opts.Verify = v
 	} else if v.IgnoreTlog || v.Roots != "" || v.RekorKeys != "" {
 		return o, fmt.Errorf("--insecure-ignore-tlog, --verify-root and --rekor-public-key only apply with --verify-key or --verify-identity and --verify-issuer")
@@ -135,15 +136,15 @@ func resolveKey(base, k string) string {
 // checkImages checks every image the resources name and returns the facts
 // for the policies and an error per image that could not be checked, at
 // the first field that names it.
-func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[string][]load.ImageUse, env Env) (map[string]any, []report.InputError, error) {
+func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[string][]load.ImageUse, env Env) (map[string]any, []report.InputError, []report.Image, error) {
 	facts := map[string]any{"image_policy": map[string]any{"allowed_registries": nonNil(o.allowed), "compromised": nonNil(o.bad)}}
 	if len(refs) == 0 {
 		facts["images"] = map[string]any{}
-		return facts, nil, nil
+		return facts, nil, nil, nil
 	}
 	checker, err := images.New(o.opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	found := checker.Check(ctx, refs)
 	if env.getenv("GITHUB_ACTIONS") == "true" {
@@ -155,16 +156,18 @@ func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[st
 	}
 	byRef := map[string]any{}
 	var errs []report.InputError
+	var summary []report.Image
 	for _, img := range found {
 		b, err := json.Marshal(img)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		var m map[string]any
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		byRef[img.Ref] = m
+		summary = append(summary, imageSummary(img, env))
 		if img.Error != "" {
 			e := report.InputError{Message: img.Error}
 			if u := uses[img.Ref]; len(u) > 0 {
@@ -175,7 +178,26 @@ func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[st
 		}
 	}
 	facts["images"] = byRef
-	return facts, errs, nil
+	return facts, errs, summary, nil
+}
+
+// imageSummary is an image's entry in the report.
+func imageSummary(img *images.Image, env Env) report.Image {
+	r := report.Image{Ref: img.Ref, Digest: img.Resolved, NotChecked: img.Skipped}
+	if img.Error != "" {
+		r.NotChecked = "see errors"
+	}
+	if img.Signature != nil {
+		r.Signed, r.Signers = &img.Signature.Verified, img.Signature.Signers
+	}
+	if img.Scanned {
+		n := len(img.Packages)
+		r.Packages = &n
+	}
+	if img.SBOMFile != "" {
+		r.SBOM = display(env, img.SBOMFile)
+	}
+	return r
 }
 
 func nonNil[T any](s []T) []T {

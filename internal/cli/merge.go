@@ -54,6 +54,7 @@ func runMerge(args []string, env Env) int {
 		merged.Findings = append(merged.Findings, r.Findings...)
 		merged.Errors = append(merged.Errors, r.Errors...)
 		merged.Suppressed = append(merged.Suppressed, r.Suppressed...)
+		merged.Images = append(merged.Images, r.Images...)
 		merged.Summary.Resources += r.Summary.Resources
 		merged.Summary.Images += r.Summary.Images
 	}

@@ -1,0 +1,48 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestImagesInJSONAndSummary(t *testing.T) {
+	yes, no, n := true, false, 42
+	r := &Report{Tool: Tool{Name: "kubegate"}, Images: []Image{
+		{Ref: "ghcr.io/acme/web:1"}, // the same image from another shard
+		{Ref: "ghcr.io/acme/web:1", Digest: "sha256:" + strings.Repeat("a", 64), Signed: &yes, Signers: []string{"key cosign.pub"}, Packages: &n, SBOM: "sboms/sha256-a.cdx.json"},
+		{Ref: "busybox", Digest: "sha256:" + strings.Repeat("b", 64), Signed: &no},
+		{Ref: "nginx:1", NotChecked: "kubegate ran with --offline"},
+	}}
+	r.Normalize()
+	if r.Summary.Images != 3 || r.Images[0].Ref != "busybox" {
+		t.Fatalf("normalized: %d images, first %q", r.Summary.Images, r.Images[0].Ref)
+	}
+	var buf bytes.Buffer
+	if err := writeJSON(&buf, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	if len(back.Images) != 3 || *back.Images[1].Packages != 42 || !*back.Images[1].Signed {
+		t.Errorf("JSON images: %+v", back.Images)
+	}
+	buf.Reset()
+	if err := WriteGitHubSummary(&buf, r, GitHubContext{}); err != nil {
+		t.Fatal(err)
+	}
+	s := buf.String()
+	for _, want := range []string{
+		"### Images (3)",
+		"| `busybox` | `sha256:bbbbbbbbbbbb…` | ❌ not signed by a trusted signer |  |  |",
+		"| `ghcr.io/acme/web:1` | `sha256:aaaaaaaaaaaa…` | ✅ key cosign.pub | 42 | sboms/sha256-a.cdx.json |",
+		"| `nginx:1` | not checked: kubegate ran with --offline |  |  |  |",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}
