@@ -54,6 +54,12 @@ type Options struct {
 	// fails for a reason that may pass (default 4).
 	Timeout  time.Duration
 	Attempts int
+	// ImageTimeout bounds everything done for one image, layer pulls and
+	// scanning included (default 10 minutes).
+	ImageTimeout time.Duration
+	// MaxImageSize bounds the compressed size of an image kubegate pulls
+	// to scan (default 8 GiB): a larger one is an error, not a full disk.
+	MaxImageSize int64
 	// MaxRetryAfter is the longest Retry-After kubegate honours (default
 	// 60s); a registry that asks for more fails the image at once.
 	MaxRetryAfter time.Duration
@@ -112,6 +118,8 @@ func New(o Options) (*Checker, error) {
 	o.Timeout = cmp.Or(o.Timeout, 30*time.Second)
 	o.Attempts = cmp.Or(o.Attempts, 4)
 	o.MaxRetryAfter = cmp.Or(o.MaxRetryAfter, time.Minute)
+	o.ImageTimeout = cmp.Or(o.ImageTimeout, 10*time.Minute)
+	o.MaxImageSize = cmp.Or(o.MaxImageSize, 8<<30)
 	o.SBOMFormat = cmp.Or(o.SBOMFormat, "cyclonedx-json")
 	if o.Platform.OS == "" {
 		o.Platform = v1.Platform{OS: "linux", Architecture: "amd64"}
@@ -196,6 +204,8 @@ func (c *Checker) Check(ctx context.Context, refs []string) []*Image {
 }
 
 func (c *Checker) check(ctx context.Context, s string) *Image {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.ImageTimeout)
+	defer cancel()
 	img := &Image{Ref: s}
 	r, err := ParseRef(s)
 	if err != nil {
@@ -310,11 +320,14 @@ func (c *Checker) sbomDoc(ctx context.Context, r Ref, h v1.Hash) (*syftsbom.SBOM
 // scan pulls the image into a temporary OCI layout and runs syft over it,
 // so that syft itself never touches a network.
 func (c *Checker) scan(ctx context.Context, r Ref, h v1.Hash) (*syftsbom.SBOM, error) {
-	gen, err := c.generator(ctx)
+	image, err := c.src.image(ctx, r, h, c.opts.Platform)
 	if err != nil {
 		return nil, err
 	}
-	image, err := c.src.image(ctx, r, h, c.opts.Platform)
+	if err := c.checkSize(image); err != nil {
+		return nil, err
+	}
+	gen, err := c.generator(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -335,6 +348,23 @@ func (c *Checker) scan(ctx context.Context, r Ref, h v1.Hash) (*syftsbom.SBOM, e
 		return nil, err
 	}
 	return gen.FromLayout(ctx, dir, d.String())
+}
+
+// checkSize refuses an image whose layers add up to more than
+// MaxImageSize, before any layer is pulled.
+func (c *Checker) checkSize(image v1.Image) error {
+	m, err := image.Manifest()
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, l := range m.Layers {
+		total += l.Size
+	}
+	if total > c.opts.MaxImageSize {
+		return fmt.Errorf("the image's layers add up to %d bytes, above the %d-byte bound on images kubegate pulls to scan; run with --no-sbom, or build the SBOM elsewhere", total, c.opts.MaxImageSize)
+	}
+	return nil
 }
 
 func (c *Checker) generator(ctx context.Context) (*sbom.Generator, error) {

@@ -414,3 +414,30 @@ func TestSignAllThenVerify(t *testing.T) {
 		t.Errorf("offline signing: %+v", r[0])
 	}
 }
+
+func TestBounds(t *testing.T) {
+	reg := newTestRegistry(t)
+	ref, _ := reg.push("shop/big", "1", debian(t, testimage.Pkg{Name: "a", Version: "1"}))
+	reg.requests()
+	got := checkOne(t, Options{SBOM: true, MaxImageSize: 10, Sleep: (&noSleep{}).sleep}, ref)
+	if !strings.Contains(got.Error, "above the 10-byte bound on images kubegate pulls to scan") {
+		t.Errorf("size bound: %s", got.Error)
+	}
+	if n := contains(reg.requests(), "/blobs/"); n != 0 {
+		t.Errorf("%d layers pulled before the size was checked", n)
+	}
+	// The whole check of one image is bounded, whatever the registry does.
+	release := make(chan struct{})
+	defer close(release)
+	reg.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.URL.Path, "/manifests/") {
+			<-release
+			return true
+		}
+		return false
+	})
+	got = checkOne(t, Options{ImageTimeout: 20 * time.Millisecond, Sleep: (&noSleep{}).sleep}, ref)
+	if !strings.Contains(got.Error, "did not answer in time") {
+		t.Errorf("image timeout: %s", got.Error)
+	}
+}
