@@ -298,3 +298,33 @@ func TestTrustedPolicies(t *testing.T) {
 		t.Errorf("unknown ref: exit %d, %q", code, stderr)
 	}
 }
+
+// The images: section: an allow-list, the user's compromised packages and
+// the verification key, with paths relative to the file.
+func TestConfigImages(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		".kubegate.yaml": "images:\n  allowedRegistries: [ghcr.io/acme]\n  compromisedPackages:\n    - {name: busybox, versions: [\"1.35.0\"], advisory: \"a test advisory\"}\n  verify:\n    keys: [keys/cosign.pub]\n    ignoreTlog: true\n",
+		"app.yaml":       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: shell\n      image: registry.example.com/tools/toolbox:latest\n",
+	})
+	root, _ := filepath.Abs("../..")
+	os.MkdirAll(filepath.Join(dir, "keys"), 0o755)
+	pub, _ := os.ReadFile(filepath.Join(root, "fixtures/images/cosign.pub"))
+	os.WriteFile(filepath.Join(dir, "keys/cosign.pub"), pub, 0o644)
+	stdout, stderr, code := runAt(t, dir, "2026-11-27", "check", "--image-layout", filepath.Join(root, "fixtures/images"), "--cache-dir", t.TempDir(), "-o", "json", "app.yaml")
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	msgs := map[string]string{}
+	for _, f := range decodeReport(t, stdout).Findings {
+		msgs[f.Rule] = f.Message
+	}
+	for rule, want := range map[string]string{
+		"images.registry-not-allowed": "from registry.example.com, which is not an allowed registry (allowed: ghcr.io/acme)",
+		"images.compromised-package":  "holds busybox 1:1.35.0-4+b3: a test advisory",
+		"images.unsigned":             "no cosign signature is attached",
+	} {
+		if !strings.Contains(msgs[rule], want) {
+			t.Errorf("%s: %q, want %q", rule, msgs[rule], want)
+		}
+	}
+}
