@@ -243,6 +243,9 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 			rego.Compiler(e.compiler),
 			rego.Store(store),
 			rego.StrictBuiltinErrors(false),
+			// The findings as OPA values: evaluateOne reads what it needs
+			// from them, without converting every violation to Go first.
+			rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
 		).PrepareForEval(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("preparing policies: %w", err)
@@ -452,53 +455,57 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return nil, nil
 	}
+	all, _ := rs[0].Expressions[0].Value.(*ast.Term)
+	if all == nil {
+		return nil, nil
+	}
 	modes, ok := nsModes[id.Namespace]
 	if !ok {
 		modes = e.opts.PSS
 	}
 	exempt := e.pssExempt(r, id)
 	pss := map[*Rule][]pssViolation{}
-	all, _ := rs[0].Expressions[0].Value.([]any)
-	for _, x := range all {
-		pair, _ := x.([]any)
-		if len(pair) != 2 {
-			continue
+	one := func(pkg string, rule *Rule, x *ast.Term) {
+		v, _ := x.Value.(ast.Object)
+		var msg string
+		if t := field(v, "msg"); t != nil {
+			if s, ok := t.Value.(ast.String); ok {
+				msg = string(s)
+			}
 		}
-		pkg, _ := pair[0].(string)
-		rule := e.byPkg[pkg]
-		v, _ := pair[1].(map[string]any)
-		msg, _ := v["msg"].(string)
-		if s, ok := pair[1].(string); ok && rule != nil && !strings.HasSuffix(rule.Query, ".violations") {
-			msg, v = s, map[string]any{} // conftest-style: the message itself
+		if s, ok := x.Value.(ast.String); ok && rule != nil && !strings.HasSuffix(rule.Query, ".violations") {
+			msg, v = string(s), nil // conftest-style: the message itself
 		}
 		if rule == nil || msg == "" {
 			where := pkg
 			if rule != nil {
 				where = fmt.Sprintf("%s (%s, package %s)", rule.ID, rule.File, rule.Package)
 			}
-			fail(fmt.Sprintf("rule %s returned a violation without a msg: %v", where, pair[1]))
-			continue
+			fail(fmt.Sprintf("rule %s returned a violation without a msg: %v", where, toInterface(x)))
+			return
 		}
-		path := toPath(v["path"])
+		path := termPath(field(v, "path"))
 		if rule.Level != Privileged {
 			if exempt {
-				continue
+				return
 			}
-			lo, hi, ok := versionRange(v["versions"])
+			versions := toInterface(field(v, "versions"))
+			lo, hi, ok := versionRange(versions)
 			if !ok {
-				fail(fmt.Sprintf("policy %s returned a violation whose versions is not [lo, hi]: %v", pkg, v["versions"]))
-				continue
+				fail(fmt.Sprintf("policy %s returned a violation whose versions is not [lo, hi]: %v", pkg, versions))
+				return
 			}
 			if sev := e.pss.severity(rule, modes, lo, hi); sev != report.SeverityNone {
 				pss[rule] = append(pss[rule], pssViolation{sev: sev, msg: msg, path: path, loc: r.Locate(path)})
 			}
-			continue
+			return
 		}
 		subject := r
-		if ref, ok := v["resource"]; ok {
+		if t := field(v, "resource"); t != nil {
+			ref := toInterface(t)
 			if subject, ok = lookupResource(ref, byID); !ok {
 				fail(fmt.Sprintf("policy %s returned a violation about a resource that is not in the input: %v", pkg, ref))
-				continue
+				return
 			}
 		}
 		f := report.Finding{
@@ -509,7 +516,7 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 			Field:    path.String(),
 			Location: subject.Locate(path),
 		}
-		related, _ := v["related"].([]any)
+		related, _ := toInterface(field(v, "related")).([]any)
 		for _, x := range related {
 			rel, _ := x.(map[string]any)
 			at := r
@@ -524,6 +531,18 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 		}
 		findings = append(findings, f)
 	}
+	set, _ := all.Value.(ast.Set)
+	if set == nil {
+		return nil, nil
+	}
+	set.Foreach(func(x *ast.Term) {
+		pair, _ := x.Value.(*ast.Array)
+		if pair == nil || pair.Len() != 2 {
+			return
+		}
+		pkg, _ := pair.Elem(0).Value.(ast.String)
+		one(string(pkg), e.byPkg[string(pkg)], pair.Elem(1))
+	})
 	for rule, vs := range pss {
 		findings = append(findings, mergePSS(rule, id, vs))
 	}
@@ -568,6 +587,50 @@ func versionRange(v any) (lo, hi int, ok bool) {
 	lo, ok1 := p[0].(int)
 	hi, ok2 := p[1].(int)
 	return lo, hi, ok1 && ok2 && lo <= hi
+}
+
+// field returns the value of key in a violation, nil when absent.
+func field(v ast.Object, key string) *ast.Term {
+	if v == nil {
+		return nil
+	}
+	return v.Get(ast.InternedTerm(key))
+}
+
+// toInterface converts a policy's value to Go as OPA's results are (numbers
+// as json.Number); nil for nil.
+func toInterface(t *ast.Term) any {
+	if t == nil {
+		return nil
+	}
+	x, err := ast.JSON(t.Value)
+	if err != nil {
+		return nil
+	}
+	return x
+}
+
+// termPath is toPath for a path as OPA gives it.
+func termPath(t *ast.Term) load.Path {
+	var arr *ast.Array
+	if t != nil {
+		arr, _ = t.Value.(*ast.Array)
+	}
+	if arr == nil {
+		return make(load.Path, 0)
+	}
+	p := make(load.Path, 0, arr.Len())
+	arr.Foreach(func(x *ast.Term) {
+		switch s := x.Value.(type) {
+		case ast.String:
+			p = append(p, string(s))
+		case ast.Number:
+			if i, err := json.Number(s).Int64(); err == nil {
+				p = append(p, int(i))
+			}
+		}
+	})
+	return p
 }
 
 // toPath reads a policy's field path: strings and integer indices.
