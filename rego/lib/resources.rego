@@ -27,7 +27,8 @@ limit_range := d if {
 # Every container and init container (ephemeral containers have no
 # resources), as k8s.containers gives it, plus its requests and limits as
 # the API server sets them when it creates the pod:
-#   own_requests, own_limits: what the manifest writes (name -> quantity);
+#   own_requests, own_limits: what the manifest writes (name -> quantity;
+#     quantities only: null and absent are the same to the API server);
 #   requests: own requests, else the own limit (pod defaulting copies a
 #     limit without a request), else the LimitRange default request
 #     (LimitRanger admission, which runs after defaulting);
@@ -36,8 +37,8 @@ limit_range := d if {
 #     the limit, for every resource with both (absent when a quantity does
 #     not parse).
 # A complete rule: computed once per resource for every resources.* rule,
-# in one comprehension, without a function call per container but own
-# (merging over a namespace's empty defaults changes nothing).
+# in one comprehension, without a function call per container (own, inline;
+# merging over a namespace's empty defaults changes nothing).
 containers := [object.union(c, {
 	"own_requests": own_requests,
 	"own_limits": own_limits,
@@ -47,18 +48,11 @@ containers := [object.union(c, {
 }) |
 	some c in k8s.containers
 	c.type != "ephemeralContainers"
-	own_requests := own(c.container, "requests")
-	own_limits := own(c.container, "limits")
+	own_requests := {name: q | m := c.container.resources.requests; is_object(m); some name, q in m; q != null}
+	own_limits := {name: q | m := c.container.resources.limits; is_object(m); some name, q in m; q != null}
 	requests := object.union_n([limit_range.requests, own_limits, own_requests])
 	limits := object.union(limit_range.limits, own_limits)
 ]
-
-# resources.requests or resources.limits of a container, quantities only
-# (null and absent are the same to the API server).
-own(container, section) := {name: q | some name, q in m; q != null} if {
-	m := container.resources[section]
-	is_object(m)
-} else := {}
 
 quantities(m) := {name: q | some name, q in m; q != null}
 

@@ -43,7 +43,7 @@ violations contains {"msg": msg, "path": path} if {
 	profile := k8s.pod_spec.securityContext.appArmorProfile
 	profile != null
 	not k8s.as_string(object.get(profile, "type", "")) in allowed_types
-	path := k8s.pod_path(["securityContext", "appArmorProfile", "type"])
+	path := array.concat(k8s.pod_spec_path, ["securityContext", "appArmorProfile", "type"])
 	msg := sprintf("pod sets %s; %s", [setting(profile), fix])
 }
 
@@ -53,7 +53,7 @@ violations contains {"msg": msg, "path": path} if {
 	profile != null
 	not k8s.as_string(object.get(profile, "type", "")) in allowed_types
 	path := array.concat(c.path, ["securityContext", "appArmorProfile", "type"])
-	msg := sprintf("%s sets %s; %s", [k8s.container_ref(c), setting(profile), fix])
+	msg := sprintf("%s sets %s; %s", [c.label, setting(profile), fix])
 }
 
 violations contains {"msg": msg, "path": path} if {

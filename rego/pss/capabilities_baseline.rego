@@ -46,5 +46,5 @@ violations contains {"msg": msg, "path": path} if {
 	some j, capability in c.container.securityContext.capabilities.add
 	not capability in allowed
 	path := array.concat(c.path, ["securityContext", "capabilities", "add", j])
-	msg := sprintf("%s adds capability %q in securityContext.capabilities.add; remove it (Baseline allows adding only %s)", [k8s.container_ref(c), k8s.as_string(capability), allowed_list])
+	msg := sprintf("%s adds capability %q in securityContext.capabilities.add; remove it (Baseline allows adding only %s)", [c.label, k8s.as_string(capability), allowed_list])
 }

@@ -28,7 +28,7 @@ shares := {
 
 # Upstream policy/check_hostNamespaces.go (v1.0+): only true is forbidden
 # (a bool in Go, so null and absent are false).
-violations contains {"msg": msg, "path": k8s.pod_path([field])} if {
+violations contains {"msg": msg, "path": array.concat(k8s.pod_spec_path, [field])} if {
 	some field, what in shares
 	k8s.pod_spec[field] == true
 	msg := sprintf("pod sets %s: true and so shares %s; remove it or set %s: false", [field, what, field])

@@ -24,7 +24,7 @@ import data.kubegate.lib.kubernetes as k8s
 violations contains {"msg": msg, "path": path} if {
 	some i, volume in k8s.pod_spec.volumes
 	volume.hostPath != null
-	path := k8s.pod_path(["volumes", i, "hostPath"])
+	path := array.concat(k8s.pod_spec_path, ["volumes", i, "hostPath"])
 	name := k8s.as_string(object.get(volume, "name", ""))
 	msg := sprintf("volume %q mounts %s from the node; use a configMap, secret, emptyDir or persistentVolumeClaim volume instead", [name, host_path(volume.hostPath)])
 }

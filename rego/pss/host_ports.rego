@@ -29,5 +29,5 @@ violations contains {"msg": msg, "path": path} if {
 	is_number(host_port)
 	host_port != 0
 	path := array.concat(c.path, ["ports", j, "hostPort"])
-	msg := sprintf("%s sets hostPort %v; remove hostPort (use a Service to expose the port)", [k8s.container_ref(c), host_port])
+	msg := sprintf("%s sets hostPort %v; remove hostPort (use a Service to expose the port)", [c.label, host_port])
 }

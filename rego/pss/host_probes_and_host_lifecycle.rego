@@ -36,7 +36,7 @@ violations contains {"msg": msg, "path": path} if {
 	is_string(host)
 	host != ""
 	path := array.concat(c.path, [probe, handler, "host"])
-	msg := sprintf("%s sets %s.%s.host %q; remove host so that the kubelet probes the pod's own IP", [k8s.container_ref(c), probe, handler, host])
+	msg := sprintf("%s sets %s.%s.host %q; remove host so that the kubelet probes the pod's own IP", [c.label, probe, handler, host])
 }
 
 violations contains {"msg": msg, "path": path} if {
@@ -49,5 +49,5 @@ violations contains {"msg": msg, "path": path} if {
 	is_string(host)
 	host != ""
 	path := array.concat(c.path, ["lifecycle", hook, handler, "host"])
-	msg := sprintf("%s sets lifecycle.%s.%s.host %q; remove host so that the handler targets the pod's own IP", [k8s.container_ref(c), hook, handler, host])
+	msg := sprintf("%s sets lifecycle.%s.%s.host %q; remove host so that the handler targets the pod's own IP", [c.label, hook, handler, host])
 }

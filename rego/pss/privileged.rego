@@ -24,5 +24,5 @@ violations contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
 	c.container.securityContext.privileged == true
 	path := array.concat(c.path, ["securityContext", "privileged"])
-	msg := sprintf("%s sets securityContext.privileged: true; remove it or set privileged: false", [k8s.container_ref(c)])
+	msg := sprintf("%s sets securityContext.privileged: true; remove it or set privileged: false", [c.label])
 }

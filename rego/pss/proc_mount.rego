@@ -32,7 +32,7 @@ violations contains finding(msg, path) if {
 	proc_mount != null
 	proc_mount != "Default"
 	path := array.concat(c.path, ["securityContext", "procMount"])
-	msg := sprintf("%s sets securityContext.procMount: %v; remove it or set procMount: Default%s", [k8s.container_ref(c), shown(proc_mount), hint])
+	msg := sprintf("%s sets securityContext.procMount: %v; remove it or set procMount: Default%s", [c.label, shown(proc_mount), hint])
 }
 
 finding(msg, path) := {"msg": msg, "path": path, "versions": k8s.until(34)} if {

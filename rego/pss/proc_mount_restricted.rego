@@ -33,7 +33,7 @@ violations contains {"msg": msg, "path": path} if {
 	proc_mount != null
 	proc_mount != "Default"
 	path := array.concat(c.path, ["securityContext", "procMount"])
-	msg := sprintf("%s sets securityContext.procMount: %v; remove it or set procMount: Default (Restricted forbids it even with hostUsers: false)", [k8s.container_ref(c), shown(proc_mount)])
+	msg := sprintf("%s sets securityContext.procMount: %v; remove it or set procMount: Default (Restricted forbids it even with hostUsers: false)", [c.label, shown(proc_mount)])
 }
 
 shown(v) := sprintf("%q", [v]) if v == ""

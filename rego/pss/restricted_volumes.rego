@@ -57,11 +57,11 @@ rank := {
 # The path and message for a failing volume: its first restricted type
 # (set, non-null) in upstream's order, or the volume itself when it sets
 # none.
-failure(i, volume) := [k8s.pod_path(["volumes", i, type]), msg] if {
+failure(i, volume) := [array.concat(k8s.pod_spec_path, ["volumes", i, type]), msg] if {
 	ranked := sort([[rank[t], t] | some t, value in volume; value != null; rank[t]])
 	type := ranked[0][1]
 	msg := sprintf("volume %q uses the restricted volume type %s; use a configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral, image or persistentVolumeClaim volume instead", [volume_name(volume), type])
-} else := [k8s.pod_path(["volumes", i]), msg] if {
+} else := [array.concat(k8s.pod_spec_path, ["volumes", i]), msg] if {
 	msg := sprintf("volume %q sets none of the allowed volume types; make it a configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral, image or persistentVolumeClaim volume", [volume_name(volume)])
 }
 

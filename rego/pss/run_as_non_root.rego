@@ -34,7 +34,7 @@ violations := {object.union(v, {"versions": [0, 34]}) | some v in found} if user
 
 userns_note := " (pods with hostUsers: false are exempt from policy v1.35 on)" if user_namespaced else := ""
 
-pod_field := k8s.pod_path(["securityContext", "runAsNonRoot"])
+pod_field := array.concat(k8s.pod_spec_path, ["securityContext", "runAsNonRoot"])
 
 # The pod leaves runAsNonRoot unset (or sets it to null or to a non-boolean,
 # which Go reads as unset). `not x == v` is true when x is undefined.

@@ -28,7 +28,7 @@ user_namespaced if k8s.pod_spec.hostUsers == false
 
 violations contains violation(msg, path) if {
 	k8s.pod_spec.securityContext.runAsUser == 0
-	path := k8s.pod_path(["securityContext", "runAsUser"])
+	path := array.concat(k8s.pod_spec_path, ["securityContext", "runAsUser"])
 	msg := sprintf("pod sets securityContext.runAsUser: 0 (root); set a non-zero UID such as 1000, or remove it%s", [userns_note])
 }
 
@@ -36,7 +36,7 @@ violations contains violation(msg, path) if {
 	some c in k8s.containers
 	c.container.securityContext.runAsUser == 0
 	path := array.concat(c.path, ["securityContext", "runAsUser"])
-	msg := sprintf("%s sets securityContext.runAsUser: 0 (root); set a non-zero UID such as 1000, or remove it%s", [k8s.container_ref(c), userns_note])
+	msg := sprintf("%s sets securityContext.runAsUser: 0 (root); set a non-zero UID such as 1000, or remove it%s", [c.label, userns_note])
 }
 
 violation(msg, path) := {"msg": msg, "path": path, "versions": [23, 34]} if user_namespaced

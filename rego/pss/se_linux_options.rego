@@ -30,12 +30,12 @@ allowed_types := {"", "container_t", "container_init_t", "container_kvm_t"}
 types_since_v1_31 := {"container_engine_t"}
 
 # Every non-null seLinuxOptions, with who sets it and the path to it.
-options contains {"opts": opts, "who": "pod", "path": k8s.pod_path(["securityContext", "seLinuxOptions"])} if {
+options contains {"opts": opts, "who": "pod", "path": array.concat(k8s.pod_spec_path, ["securityContext", "seLinuxOptions"])} if {
 	opts := k8s.pod_spec.securityContext.seLinuxOptions
 	opts != null
 }
 
-options contains {"opts": opts, "who": k8s.container_ref(c), "path": array.concat(c.path, ["securityContext", "seLinuxOptions"])} if {
+options contains {"opts": opts, "who": c.label, "path": array.concat(c.path, ["securityContext", "seLinuxOptions"])} if {
 	some c in k8s.containers
 	opts := c.container.securityContext.seLinuxOptions
 	opts != null

@@ -89,7 +89,7 @@ violations contains {"msg": msg, "path": path, "versions": [19, 9999]} if {
 	profile != null
 	not profile.type == "RuntimeDefault"
 	not profile.type == "Localhost"
-	path := k8s.pod_path(["securityContext", "seccompProfile", "type"])
+	path := array.concat(k8s.pod_spec_path, ["securityContext", "seccompProfile", "type"])
 	msg := sprintf("pod sets %s; set it to RuntimeDefault or Localhost, or remove the seccompProfile", [setting(profile)])
 }
 

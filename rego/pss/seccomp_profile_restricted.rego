@@ -50,7 +50,7 @@ profile_type(profile) := t if {
 	is_string(t)
 } else := ""
 
-pod_field := k8s.pod_path(["securityContext", "seccompProfile", "type"])
+pod_field := array.concat(k8s.pod_spec_path, ["securityContext", "seccompProfile", "type"])
 
 # What an invalid profile sets, for the message.
 setting(profile) := sprintf("securityContext.seccompProfile.type: %s", [profile_type(profile)]) if {

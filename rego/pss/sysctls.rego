@@ -48,14 +48,14 @@ sysctl_name(s) := n if {
 	is_string(n)
 } else := ""
 
-violations contains {"msg": msg, "path": k8s.pod_path(["securityContext", "sysctls", i])} if {
+violations contains {"msg": msg, "path": array.concat(k8s.pod_spec_path, ["securityContext", "sysctls", i])} if {
 	some i, s in k8s.pod_spec.securityContext.sysctls
 	name := sysctl_name(s)
 	not listed[name]
 	msg := sprintf("pod sets sysctl %q, which is not in the safe set of any policy version; remove it from securityContext.sysctls (set it on the node if it is needed)", [name])
 }
 
-violations contains {"msg": msg, "path": k8s.pod_path(["securityContext", "sysctls", i]), "versions": k8s.until(n - 1)} if {
+violations contains {"msg": msg, "path": array.concat(k8s.pod_spec_path, ["securityContext", "sysctls", i]), "versions": k8s.until(n - 1)} if {
 	some i, s in k8s.pod_spec.securityContext.sysctls
 	name := sysctl_name(s)
 	n := allowed_since[name]

@@ -24,7 +24,7 @@ import data.kubegate.lib.kubernetes as k8s
 # There is no exemption by spec.os.name.
 violations contains {"msg": msg, "path": path} if {
 	k8s.pod_spec.securityContext.windowsOptions.hostProcess == true
-	path := k8s.pod_path(["securityContext", "windowsOptions", "hostProcess"])
+	path := array.concat(k8s.pod_spec_path, ["securityContext", "windowsOptions", "hostProcess"])
 	msg := "pod sets securityContext.windowsOptions.hostProcess: true, which runs its containers directly on the Windows node; remove it or set hostProcess: false"
 }
 
@@ -32,5 +32,5 @@ violations contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
 	c.container.securityContext.windowsOptions.hostProcess == true
 	path := array.concat(c.path, ["securityContext", "windowsOptions", "hostProcess"])
-	msg := sprintf("%s sets securityContext.windowsOptions.hostProcess: true, which runs it directly on the Windows node; remove it or set hostProcess: false", [k8s.container_ref(c)])
+	msg := sprintf("%s sets securityContext.windowsOptions.hostProcess: true, which runs it directly on the Windows node; remove it or set hostProcess: false", [c.label])
 }

@@ -27,10 +27,10 @@ import data.kubegate.rules.resources.quota_requires_limits as quota
 # else the LimitRange default limit. A pod-level CPU limit (spec.resources)
 # bounds every container.
 violations contains {"msg": msg, "path": path} if {
-	some c in lib.containers
-	not c.limits.cpu
 	not lib.pod_limits.cpu
 	not ["limits", "cpu"] in quota.required
+	some c in lib.containers
+	not c.limits.cpu
 	path := array.concat(c.path, ["resources", "limits", "cpu"])
-	msg := sprintf("%s has no resources.limits.cpu; set resources.limits.cpu (for example cpu: %s)", [k8s.container_label(c), lib.cpu_limit_example(c)])
+	msg := sprintf("%s has no resources.limits.cpu; set resources.limits.cpu (for example cpu: %s)", [c.label, lib.cpu_limit_example(c)])
 }

@@ -173,28 +173,28 @@ mib_share(limit, percent) := floor((limit * percent) / (100 * 1048576))
 
 message(c, s, limit) := sprintf(
 	"%s sets %s%s but its memory limit is %s%s: the JVM will be OOM-killed before it uses its heap; lower %s below the limit (about 75%% of it, for example %s%vm) or raise the limit",
-	[k8s.container_label(c), s.text, s.where, lib.text(c.limits.memory), lib.origin(c, "limits", "memory"), trim_suffix(s.flag, "="), s.flag, mib_share(limit, 75)],
+	[c.label, s.text, s.where, lib.text(c.limits.memory), lib.origin(c, "limits", "memory"), trim_suffix(s.flag, "="), s.flag, mib_share(limit, 75)],
 ) if {
 	s.family == "jvm-heap"
 }
 
 message(c, s, limit) := sprintf(
 	"%s sets %s%s: the heap may grow to the whole memory limit of %s%s, leaving no room for metaspace, thread stacks and other native memory, so the JVM will be OOM-killed; use -XX:MaxRAMPercentage=75 or less",
-	[k8s.container_label(c), s.text, s.where, lib.text(c.limits.memory), lib.origin(c, "limits", "memory")],
+	[c.label, s.text, s.where, lib.text(c.limits.memory), lib.origin(c, "limits", "memory")],
 ) if {
 	s.family == "jvm-ram"
 }
 
 message(c, s, limit) := sprintf(
 	"%s sets %s%s (%v MiB) but its memory limit is %s%s: V8 will grow its heap past the limit and be OOM-killed instead of collecting garbage; lower --max-old-space-size below the limit (about 75%% of it, for example --max-old-space-size=%v) or raise the limit",
-	[k8s.container_label(c), s.text, s.where, s.mib, lib.text(c.limits.memory), lib.origin(c, "limits", "memory"), mib_share(limit, 75)],
+	[c.label, s.text, s.where, s.mib, lib.text(c.limits.memory), lib.origin(c, "limits", "memory"), mib_share(limit, 75)],
 ) if {
 	s.family == "node"
 }
 
 message(c, s, limit) := sprintf(
 	"%s sets %s but its memory limit is %s%s: the Go runtime will not collect garbage harder before the container is OOM-killed; set GOMEMLIMIT below the limit (about 90%% of it, for example GOMEMLIMIT=%vMiB) or raise the limit",
-	[k8s.container_label(c), s.text, lib.text(c.limits.memory), lib.origin(c, "limits", "memory"), mib_share(limit, 90)],
+	[c.label, s.text, lib.text(c.limits.memory), lib.origin(c, "limits", "memory"), mib_share(limit, 90)],
 ) if {
 	s.family == "go"
 }

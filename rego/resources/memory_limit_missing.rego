@@ -24,12 +24,12 @@ import data.kubegate.rules.resources.quota_requires_limits as quota
 # else the LimitRange default limit. A pod-level memory limit
 # (spec.resources) bounds every container.
 violations contains {"msg": msg, "path": path} if {
-	some c in lib.containers
-	not c.limits.memory
 	not lib.pod_limits.memory
 	not ["limits", "memory"] in quota.required
+	some c in lib.containers
+	not c.limits.memory
 	path := array.concat(c.path, ["resources", "limits", "memory"])
-	msg := sprintf("%s has no resources.limits.memory; set resources.limits.memory (%s)", [k8s.container_label(c), example(c)])
+	msg := sprintf("%s has no resources.limits.memory; set resources.limits.memory (%s)", [c.label, example(c)])
 }
 
 # Suggest the container's own memory request when it has one.

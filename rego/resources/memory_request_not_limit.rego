@@ -34,7 +34,7 @@ violations contains {"msg": msg, "path": path} if {
 # to the request rather than the LimitRange default.
 advice(c) := ["limits", sprintf(
 	"%s requests memory: %s but sets no memory limit, so it gets %s, the default limit of LimitRange %q; under memory pressure on its node it can be evicted or OOM-killed while using memory it was allowed; set resources.limits.memory: %s, equal to its request",
-	[k8s.container_label(c), request, limit, lib.limit_range.from.limits.memory, request],
+	[c.label, request, limit, lib.limit_range.from.limits.memory, request],
 )] if {
 	c.own_requests.memory
 	not c.own_limits.memory
@@ -42,7 +42,7 @@ advice(c) := ["limits", sprintf(
 	limit := lib.text(c.limits.memory)
 } else := ["requests", sprintf(
 	"%s requests memory: %s%s but its memory limit is %s%s; under memory pressure on its node it can be evicted or OOM-killed while using memory it was allowed; set resources.requests.memory: %s, equal to its limit (or lower the limit to %s)",
-	[k8s.container_label(c), request, lib.origin(c, "requests", "memory"), limit, lib.origin(c, "limits", "memory"), limit, request],
+	[c.label, request, lib.origin(c, "requests", "memory"), limit, lib.origin(c, "limits", "memory"), limit, request],
 )] if {
 	request := lib.text(c.requests.memory)
 	limit := lib.text(c.limits.memory)

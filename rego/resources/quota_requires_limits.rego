@@ -50,8 +50,8 @@ demands := [[fields[key], name, key] | some name, q in quotas; some key in q.har
 # resources.cpu-limit-missing, memory-limit-missing and requests-missing
 # leave these to this rule's error rather than report the same field twice.
 required contains field if {
-	not pod_level_resources
 	some [field, _, _] in demands
+	not pod_level_resources
 }
 
 violations contains {"msg": msg, "path": path} if {
@@ -65,7 +65,7 @@ violations contains {"msg": msg, "path": path} if {
 	field_name := concat(".", field)
 	msg := sprintf(
 		"%s has no resources.%s, but %s, so the API server rejects its pods (must specify %s); set resources.%s (%s)",
-		[k8s.container_label(c), field_name, describe_quotas(why), concat(",", sort({k | some [_, k] in why})), field_name, example(c, field)],
+		[c.label, field_name, describe_quotas(why), concat(",", sort({k | some [_, k] in why})), field_name, example(c, field)],
 	)
 }
 
@@ -92,11 +92,13 @@ examples := {"cpu": "100m", "memory": "128Mi"}
 
 # Pod-level cpu or memory requests or limits: the quota then checks the pod,
 # not its containers.
-pod_level_resources if {
-	some name in ["cpu", "memory"]
-	some section in [lib.pod_requests, lib.pod_limits]
-	section[name]
-}
+pod_level_resources if lib.pod_requests.cpu
+
+pod_level_resources if lib.pod_requests.memory
+
+pod_level_resources if lib.pod_limits.cpu
+
+pod_level_resources if lib.pod_limits.memory
 
 # A quota applies to a pod matching all its scopes and scope selector
 # expressions (a scope in spec.scopes is an Exists expression).

@@ -33,14 +33,14 @@ violations contains {"msg": msg, "path": path, "related": lib.limit_related(c, n
 
 message(c, name) := sprintf(
 	"%s requests %s: %s%s but sets no %s limit, so its pods get %s, the default limit of LimitRange %q, and the API server rejects them for a request above the limit; set resources.limits.%s (for example %s: %s, equal to its request) or lower the request to at most %s",
-	[k8s.container_label(c), name, request, lib.origin(c, "requests", name), name, limit, lib.limit_range.from.limits[name], name, name, request, limit],
+	[c.label, name, request, lib.origin(c, "requests", name), name, limit, lib.limit_range.from.limits[name], name, name, request, limit],
 ) if {
 	not c.own_limits[name]
 	request := lib.text(c.requests[name])
 	limit := lib.text(c.limits[name])
 } else := sprintf(
 	"%s requests %s: %s%s, above its limit %s%s, which the API server rejects; lower resources.requests.%s to at most the limit (for example %s: %s) or raise resources.limits.%s to at least %s",
-	[k8s.container_label(c), name, request, lib.origin(c, "requests", name), limit, lib.origin(c, "limits", name), name, name, limit, name, request],
+	[c.label, name, request, lib.origin(c, "requests", name), limit, lib.origin(c, "limits", name), name, name, limit, name, request],
 ) if {
 	request := lib.text(c.requests[name])
 	limit := lib.text(c.limits[name])

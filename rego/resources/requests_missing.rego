@@ -28,12 +28,12 @@ examples := {"cpu": "100m", "memory": "128Mi"}
 # else its limit of the same resource, else the LimitRange default request.
 # Pod-level resources (spec.resources) cover every container.
 violations contains {"msg": msg, "path": path} if {
-	some c in lib.containers
 	some name, example in examples
-	not c.requests[name]
 	not lib.pod_requests[name]
 	not lib.pod_limits[name]
 	not ["requests", name] in quota.required
+	some c in lib.containers
+	not c.requests[name]
 	path := array.concat(c.path, ["resources", "requests", name])
-	msg := sprintf("%s has no resources.requests.%s; set resources.requests.%s (for example %s: %s)", [k8s.container_label(c), name, name, name, example])
+	msg := sprintf("%s has no resources.requests.%s; set resources.requests.%s (for example %s: %s)", [c.label, name, name, name, example])
 }
