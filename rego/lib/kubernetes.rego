@@ -40,8 +40,26 @@ pod_spec_path := ["spec", "jobTemplate", "spec", "template", "spec"] if input.ki
 
 pod_spec_path := ["template", "spec"] if input.kind == "PodTemplate"
 
-# Path from the resource root to the pod's metadata (annotations, labels).
-pod_metadata_path := array.concat(array.slice(pod_spec_path, 0, count(pod_spec_path) - 1), ["metadata"])
+# Path from the resource root to the pod's metadata (annotations, labels):
+# pod_spec_path with "metadata" for its last step, one rule per kind as
+# pod_spec_path is (lib/kubernetes_test.rego checks that they agree).
+pod_metadata_path := ["metadata"] if input.kind == "Pod"
+
+pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "Deployment"
+
+pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "StatefulSet"
+
+pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "DaemonSet"
+
+pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "ReplicaSet"
+
+pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "ReplicationController"
+
+pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "Job"
+
+pod_metadata_path := ["spec", "jobTemplate", "spec", "template", "metadata"] if input.kind == "CronJob"
+
+pod_metadata_path := ["template", "metadata"] if input.kind == "PodTemplate"
 
 is_workload if pod_spec_path
 

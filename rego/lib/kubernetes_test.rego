@@ -22,6 +22,14 @@ test_pod_spec_path_undefined_for_other_kinds if {
 	not k8s.pod_metadata with input as {"kind": "ConfigMap", "metadata": {}}
 }
 
+test_pod_metadata_path_agrees_with_pod_spec_paths if {
+	every kind, path in k8s.pod_spec_paths {
+		k8s.pod_metadata_path == array.concat(array.slice(path, 0, count(path) - 1), ["metadata"]) with input as {"kind": kind}
+	}
+	count({kind | some kind, _ in k8s.pod_spec_paths; k8s.pod_metadata_path with input as {"kind": kind}}) == 9
+	not k8s.pod_metadata_path with input as {"kind": "Service"}
+}
+
 test_pod_metadata_path if {
 	k8s.pod_metadata_path == ["spec", "template", "metadata"] with input as {"kind": "Deployment"}
 	k8s.pod_metadata_path == ["spec", "jobTemplate", "spec", "template", "metadata"] with input as {"kind": "CronJob"}
