@@ -67,6 +67,18 @@ pod_spec := object.get(input, pod_spec_path, {})
 
 pod_metadata := object.get(input, pod_metadata_path, {})
 
+# A Windows pod (spec.os.name), which later policy versions exempt from
+# some Restricted checks; and the note that their messages then add.
+windows if pod_spec.os.name == "windows"
+
+windows_note := " (Windows pods are exempt from policy v1.25 on)" if windows else := ""
+
+# A pod in a user namespace (hostUsers: false), which later policy versions
+# exempt from some checks; and the note that their messages then add.
+user_namespaced if pod_spec.hostUsers == false
+
+userns_note := " (pods with hostUsers: false are exempt from policy v1.35 on)" if user_namespaced else := ""
+
 # Every container of the pod: regular, init and ephemeral, each as
 # {"container": <object>, "path": [..., "containers", i], "type": "containers",
 # "label": "container \"web\""}.

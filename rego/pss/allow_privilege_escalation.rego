@@ -25,20 +25,17 @@ import data.kubegate.lib.kubernetes as k8s
 # securityContext.allowPrivilegeEscalation: false (unset counts as true).
 # From v1.25 a pod with spec.os.name: windows is exempt, so its violations
 # hold for v1.8..v1.24 only.
-windows if k8s.pod_spec.os.name == "windows"
 
 # The rule bodies below build {"msg", "path"} objects into found; a Windows
 # pod's violations then carry versions [8, 24]. Deciding that once per
 # resource is cheaper than a function with a body per case per violation.
-violations := {object.union(v, {"versions": [8, 24]}) | some v in found} if windows else := found
-
-windows_note := " (Windows pods are exempt from policy v1.25 on)" if windows else := ""
+violations := {object.union(v, {"versions": [8, 24]}) | some v in found} if k8s.windows else := found
 
 found contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
 	c.container.securityContext.allowPrivilegeEscalation == true
 	path := array.concat(c.path, ["securityContext", "allowPrivilegeEscalation"])
-	msg := sprintf("%s sets securityContext.allowPrivilegeEscalation: true; set securityContext.allowPrivilegeEscalation: false%s", [c.label, windows_note])
+	msg := sprintf("%s sets securityContext.allowPrivilegeEscalation: true; set securityContext.allowPrivilegeEscalation: false%s", [c.label, k8s.windows_note])
 }
 
 # Unset, null or not a boolean. (`not x == v` is true when x is undefined.)
@@ -47,5 +44,5 @@ found contains {"msg": msg, "path": path} if {
 	not c.container.securityContext.allowPrivilegeEscalation == false
 	not c.container.securityContext.allowPrivilegeEscalation == true
 	path := array.concat(c.path, ["securityContext", "allowPrivilegeEscalation"])
-	msg := sprintf("%s does not set securityContext.allowPrivilegeEscalation, which defaults to true; set securityContext.allowPrivilegeEscalation: false%s", [c.label, windows_note])
+	msg := sprintf("%s does not set securityContext.allowPrivilegeEscalation, which defaults to true; set securityContext.allowPrivilegeEscalation: false%s", [c.label, k8s.windows_note])
 }

@@ -26,12 +26,11 @@ import data.kubegate.lib.kubernetes as k8s
 # ephemeralContainer, and nothing but NET_BIND_SERVICE in capabilities.add;
 # from v1.25, pods with spec.os.name: windows are exempt, so their
 # violations hold only up to v1.24.
-windows if k8s.pod_spec.os.name == "windows"
 
 # The rule bodies below build {"msg", "path"} objects into found; a Windows
 # pod's violations then carry versions [0, 24]. Deciding that once per
 # resource is cheaper than a function with a body per case per violation.
-violations := {object.union(v, {"versions": k8s.until(24)}) | some v in found} if windows else := found
+violations := {object.union(v, {"versions": k8s.until(24)}) | some v in found} if k8s.windows else := found
 
 # A function, so that a missing securityContext or capabilities (undefined)
 # counts as not dropping ALL.

@@ -24,7 +24,6 @@ import data.kubegate.lib.kubernetes as k8s
 # initContainer and ephemeralContainer whose securityContext.procMount is set
 # (non-null) to anything but "Default" ("" included); from v1.35 pods with
 # spec.hostUsers: false are exempt, so their violations hold up to v1.34.
-user_namespaced if k8s.pod_spec.hostUsers == false
 
 violations contains finding(msg, path) if {
 	some c in k8s.containers
@@ -36,12 +35,12 @@ violations contains finding(msg, path) if {
 }
 
 finding(msg, path) := {"msg": msg, "path": path, "versions": k8s.until(34)} if {
-	user_namespaced
+	k8s.user_namespaced
 } else := {"msg": msg, "path": path}
 
-hint := " (Baseline allows it from policy v1.35 only in pods with hostUsers: false)" if not user_namespaced
+hint := " (Baseline allows it from policy v1.35 only in pods with hostUsers: false)" if not k8s.user_namespaced
 
-hint := " (Baseline allows it in this pod with hostUsers: false from policy v1.35)" if user_namespaced
+hint := " (Baseline allows it in this pod with hostUsers: false from policy v1.35)" if k8s.user_namespaced
 
 shown(v) := sprintf("%q", [v]) if v == ""
 

@@ -25,14 +25,11 @@ import data.kubegate.lib.kubernetes as k8s
 # in a user namespace (spec.hostUsers: false) is exempt, unconditionally (no
 # feature gate); before v1.35 it is checked like any other, so its
 # violations hold for v1.0..v1.34 only.
-user_namespaced if k8s.pod_spec.hostUsers == false
 
 # The rule bodies below build {"msg", "path"} objects into found; in a user
 # namespace they then carry versions [0, 34]. Deciding that once per resource
 # is cheaper than a function with a body per case for every violation.
-violations := {object.union(v, {"versions": [0, 34]}) | some v in found} if user_namespaced else := found
-
-userns_note := " (pods with hostUsers: false are exempt from policy v1.35 on)" if user_namespaced else := ""
+violations := {object.union(v, {"versions": [0, 34]}) | some v in found} if k8s.user_namespaced else := found
 
 pod_field := array.concat(k8s.pod_spec_path, ["securityContext", "runAsNonRoot"])
 
@@ -53,14 +50,14 @@ container_sets if {
 
 found contains {"msg": msg, "path": pod_field} if {
 	k8s.pod_spec.securityContext.runAsNonRoot == false
-	msg := sprintf("pod sets securityContext.runAsNonRoot: false; set runAsNonRoot: true%s", [userns_note])
+	msg := sprintf("pod sets securityContext.runAsNonRoot: false; set runAsNonRoot: true%s", [k8s.userns_note])
 }
 
 found contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
 	c.container.securityContext.runAsNonRoot == false
 	path := array.concat(c.path, ["securityContext", "runAsNonRoot"])
-	msg := sprintf("%s sets securityContext.runAsNonRoot: false; set runAsNonRoot: true%s", [c.label, userns_note])
+	msg := sprintf("%s sets securityContext.runAsNonRoot: false; set runAsNonRoot: true%s", [c.label, k8s.userns_note])
 }
 
 # A container that leaves runAsNonRoot unset inherits the pod's. When the
@@ -72,12 +69,12 @@ found contains {"msg": msg, "path": path} if {
 	not c.container.securityContext.runAsNonRoot == true
 	not c.container.securityContext.runAsNonRoot == false
 	path := array.concat(c.path, ["securityContext", "runAsNonRoot"])
-	msg := sprintf("%s does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the container's securityContext, or in the pod's%s", [c.label, userns_note])
+	msg := sprintf("%s does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the container's securityContext, or in the pod's%s", [c.label, k8s.userns_note])
 }
 
 found contains {"msg": msg, "path": pod_field} if {
 	pod_unset
 	not container_sets
 	some c in k8s.containers
-	msg := sprintf("%s does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the pod's securityContext%s", [c.label, userns_note])
+	msg := sprintf("%s does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the pod's securityContext%s", [c.label, k8s.userns_note])
 }

@@ -24,25 +24,21 @@ import data.kubegate.lib.kubernetes as k8s
 # fine. A pod-level 0 is forbidden even when every container overrides it.
 # From v1.35 a pod in a user namespace (spec.hostUsers: false) is exempt,
 # unconditionally (no feature gate), so its violations hold for v1.23..v1.34.
-user_namespaced if k8s.pod_spec.hostUsers == false
 
 violations contains violation(msg, path) if {
 	k8s.pod_spec.securityContext.runAsUser == 0
 	path := array.concat(k8s.pod_spec_path, ["securityContext", "runAsUser"])
-	msg := sprintf("pod sets securityContext.runAsUser: 0 (root); set a non-zero UID such as 1000, or remove it%s", [userns_note])
+	msg := sprintf("pod sets securityContext.runAsUser: 0 (root); set a non-zero UID such as 1000, or remove it%s", [k8s.userns_note])
 }
 
 violations contains violation(msg, path) if {
 	some c in k8s.containers
 	c.container.securityContext.runAsUser == 0
 	path := array.concat(c.path, ["securityContext", "runAsUser"])
-	msg := sprintf("%s sets securityContext.runAsUser: 0 (root); set a non-zero UID such as 1000, or remove it%s", [c.label, userns_note])
+	msg := sprintf("%s sets securityContext.runAsUser: 0 (root); set a non-zero UID such as 1000, or remove it%s", [c.label, k8s.userns_note])
 }
 
-violation(msg, path) := {"msg": msg, "path": path, "versions": [23, 34]} if user_namespaced
+violation(msg, path) := {"msg": msg, "path": path, "versions": [23, 34]} if k8s.user_namespaced
 
-violation(msg, path) := {"msg": msg, "path": path} if not user_namespaced
+violation(msg, path) := {"msg": msg, "path": path} if not k8s.user_namespaced
 
-userns_note := " (pods with hostUsers: false are exempt from policy v1.35 on)" if user_namespaced
-
-userns_note := "" if not user_namespaced

@@ -30,14 +30,10 @@ import data.kubegate.lib.kubernetes as k8s
 # hold for v1.19..v1.24 only.
 allowed := {"RuntimeDefault", "Localhost"}
 
-windows if k8s.pod_spec.os.name == "windows"
-
 # The rule bodies below build {"msg", "path"} objects into found; a Windows
 # pod's violations then carry versions [19, 24]. Deciding that once per
 # resource is cheaper than a function with a body per case per violation.
-violations := {object.union(v, {"versions": [19, 24]}) | some v in found} if windows else := found
-
-windows_note := " (Windows pods are exempt from policy v1.25 on)" if windows else := ""
+violations := {object.union(v, {"versions": [19, 24]}) | some v in found} if k8s.windows else := found
 
 # The pod's seccompProfile, null when unset. Total (never undefined).
 pod_profile := p if {
@@ -73,7 +69,7 @@ found contains {"msg": msg, "path": pod_field} if {
 	pod_profile != null
 	not pod_profile.type == "RuntimeDefault"
 	not pod_profile.type == "Localhost"
-	msg := sprintf("pod sets %s; set it to RuntimeDefault (or Localhost with a localhostProfile)%s", [setting(pod_profile), windows_note])
+	msg := sprintf("pod sets %s; set it to RuntimeDefault (or Localhost with a localhostProfile)%s", [setting(pod_profile), k8s.windows_note])
 }
 
 found contains {"msg": msg, "path": path} if {
@@ -83,7 +79,7 @@ found contains {"msg": msg, "path": path} if {
 	not profile.type == "RuntimeDefault"
 	not profile.type == "Localhost"
 	path := array.concat(c.path, ["securityContext", "seccompProfile", "type"])
-	msg := sprintf("%s sets %s; set it to RuntimeDefault (or Localhost with a localhostProfile)%s", [c.label, setting(profile), windows_note])
+	msg := sprintf("%s sets %s; set it to RuntimeDefault (or Localhost with a localhostProfile)%s", [c.label, setting(profile), k8s.windows_note])
 }
 
 # A container without a profile inherits the pod's. When the pod sets an
@@ -94,12 +90,12 @@ found contains {"msg": msg, "path": path} if {
 	some i, c in k8s.containers
 	not set_at[i]
 	path := array.concat(c.path, ["securityContext", "seccompProfile", "type"])
-	msg := concat("", [c.label, " has no securityContext.seccompProfile and neither does the pod; set seccompProfile.type: RuntimeDefault in the container's securityContext, or in the pod's", windows_note])
+	msg := concat("", [c.label, " has no securityContext.seccompProfile and neither does the pod; set seccompProfile.type: RuntimeDefault in the container's securityContext, or in the pod's", k8s.windows_note])
 }
 
 found contains {"msg": msg, "path": pod_field} if {
 	pod_profile == null
 	not container_sets
 	some c in k8s.containers
-	msg := concat("", [c.label, " has no securityContext.seccompProfile and neither does the pod; set seccompProfile.type: RuntimeDefault in the pod's securityContext", windows_note])
+	msg := concat("", [c.label, " has no securityContext.seccompProfile and neither does the pod; set seccompProfile.type: RuntimeDefault in the pod's securityContext", k8s.windows_note])
 }
