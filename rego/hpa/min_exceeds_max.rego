@@ -15,25 +15,19 @@ package kubegate.rules.hpa.min_exceeds_max
 
 import rego.v1
 
-is_hpa if {
-	input.kind == "HorizontalPodAutoscaler"
-	startswith(input.apiVersion, "autoscaling/")
-}
+import data.kubegate.lib.hpa
 
-# minReplicas defaults to 1 when absent.
-min_replicas := n if {
-	n := input.spec.minReplicas
-	is_number(n)
-} else := 1
+# hpa.min_replicas: minReplicas, 1 when absent (as lib.hpa decides it for
+# every hpa.* rule).
 
 violations contains {"msg": msg, "path": ["spec", "minReplicas"]} if {
-	is_hpa
+	hpa.is_hpa
 	max_replicas := input.spec.maxReplicas
 	is_number(max_replicas)
-	min_replicas > max_replicas
+	hpa.min_replicas > max_replicas
 	msg := message(max_replicas)
 }
 
-message(max_replicas) := sprintf("spec.minReplicas is %v but spec.maxReplicas is %v; lower minReplicas to at most %v or raise maxReplicas to at least %v", [min_replicas, max_replicas, max_replicas, min_replicas]) if {
+message(max_replicas) := sprintf("spec.minReplicas is %v but spec.maxReplicas is %v; lower minReplicas to at most %v or raise maxReplicas to at least %v", [hpa.min_replicas, max_replicas, max_replicas, hpa.min_replicas]) if {
 	is_number(input.spec.minReplicas)
 } else := sprintf("spec.minReplicas is not set and defaults to 1, but spec.maxReplicas is %v; set maxReplicas to at least 1", [max_replicas])

@@ -23,6 +23,8 @@ violations contains {"msg": msg, "path": ["spec", "scaleTargetRef", "name"]} if 
 	hpa.is_hpa
 	not hpa.target_not_scalable
 	hpas := data.kubegate.cache.hpas_by_target[hpa.namespace][hpa.target_kind][hpa.target_name]
+	# The usual case, this HPA alone, without building others.
+	not hpas == [hpa.name]
 	others := [h | some h in hpas; h != hpa.name]
 	count(others) > 0
 	msg := sprintf("%s scales %s, and so %s %s; the HPA controller refuses to scale pods that several HPAs control (AmbiguousSelector), so none of them scales it; merge them into one HPA that lists all their metrics under spec.metrics", [
