@@ -62,7 +62,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	exemptNS := fs.StringArray("pss-exempt-namespace", nil, "exempt resources in `NAMESPACE` from Pod Security checks, as the admission controller's exemptions; repeatable")
 	exemptRC := fs.StringArray("pss-exempt-runtime-class", nil, "exempt pods whose runtimeClassName is `NAME` from Pod Security checks; repeatable")
 	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never")
-	offline := fs.Bool("offline", false, "never contact a registry")
+	offline := fs.Bool("offline", false, "never contact a registry: the image checks that need one are reported as images.not-checked notices")
 	allowRemote := fs.Bool("allow-remote", false, "let kustomizations use remote bases and resources")
 	shard := fs.String("shard", "", "check only shard `I/N` of the inputs (kustomizations, and plain files by directory), for a CI matrix; merge the JSON reports with kubegate merge")
 	imageFlags := addImageFlags(fs)

@@ -38,7 +38,7 @@ func addImageFlags(fs *pflag.FlagSet) *imageFlags {
 		sbomDir:    fs.String("sbom-dir", "", "write one SBOM per unique image digest to `DIR`"),
 		sbomFormat: fs.String("sbom-format", "cyclonedx-json", "SBOM `FORMAT` for --sbom-dir: cyclonedx-json or spdx-json"),
 		noSBOM:     fs.Bool("no-sbom", false, "do not build SBOMs (images.compromised-package and SBOM policies then see no packages)"),
-		cacheDir:   fs.String("cache-dir", "", "digests' SBOMs and verified signatures are cached in `DIR` (default kubegate under the user cache directory)"),
+		cacheDir:   fs.String("cache-dir", "", "cache SBOMs and verified signatures by digest in `DIR` (default kubegate under the user cache directory)"),
 		layout:     fs.String("image-layout", "", "read images from OCI layouts under `DIR` (as cosign save writes them, at DIR/REGISTRY/REPOSITORY/TAG) instead of registries"),
 		allowed:    fs.StringArray("allowed-registry", nil, "allow images only from `REGISTRY[/PREFIX]` (images.registry-not-allowed); repeatable"),
 	}
