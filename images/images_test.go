@@ -12,6 +12,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/layout"
@@ -439,5 +440,37 @@ func TestBounds(t *testing.T) {
 	got = checkOne(t, Options{ImageTimeout: 20 * time.Millisecond, Sleep: (&noSleep{}).sleep}, ref)
 	if !strings.Contains(got.Error, "did not answer in time") {
 		t.Errorf("image timeout: %s", got.Error)
+	}
+}
+
+// A multi-platform image: the tag resolves to the index (what to pin and
+// what is signed) and the SBOM is the platform's image.
+func TestMultiPlatformIndex(t *testing.T) {
+	reg := newTestRegistry(t)
+	pub, signer := keyPair(t)
+	amd := debian(t, testimage.Pkg{Name: "libc6", Version: "2.36-9"})
+	armBase := debian(t, testimage.Pkg{Name: "libc6", Version: "2.36-9"}, testimage.Pkg{Name: "arm-only", Version: "1"})
+	cfg, _ := armBase.ConfigFile()
+	cfg.Architecture = "arm64"
+	arm, err := mutate.ConfigFile(armBase, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := testimage.Index(amd, arm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := reg.host + "/multi/app:1"
+	if err := remote.WriteIndex(mustRef(ref), idx); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := idx.Digest()
+	reg.sign(signer, ref, h)
+	for platform, want := range map[string]int{"linux/amd64": 1, "linux/arm64": 2} {
+		p, _ := v1.ParsePlatform(platform)
+		got := checkOne(t, Options{SBOM: true, Platform: *p, Verify: &VerifyOptions{Keys: []string{pub}, IgnoreTlog: true}, Sleep: (&noSleep{}).sleep}, ref)
+		if got.Error != "" || got.Resolved != h.String() || !got.Signature.Verified || len(got.Packages) != want {
+			t.Errorf("%s: %+v %+v", platform, got, got.Signature)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/pflag"
 
@@ -25,6 +26,7 @@ type imageFlags struct {
 	sbomDir, sbomFormat, cacheDir, layout *string
 	allowed                               *[]string
 	noSBOM                                *bool
+	platform                              *string
 }
 
 func addImageFlags(fs *pflag.FlagSet) *imageFlags {
@@ -40,6 +42,7 @@ func addImageFlags(fs *pflag.FlagSet) *imageFlags {
 		noSBOM:     fs.Bool("no-sbom", false, "do not build SBOMs (images.compromised-package and SBOM policies then see no packages)"),
 		cacheDir:   fs.String("cache-dir", "", "cache SBOMs and verified signatures by digest in `DIR` (default kubegate under the user cache directory)"),
 		layout:     fs.String("image-layout", "", "read images from OCI layouts under `DIR` (as cosign save writes them, at DIR/REGISTRY/REPOSITORY/TAG) instead of registries"),
+		platform:   fs.String("platform", "linux/amd64", "the `OS/ARCH[/VARIANT]` of a multi-platform image whose SBOM is built"),
 		allowed:    fs.StringArray("allowed-registry", nil, "allow images only from `REGISTRY[/PREFIX]` (images.registry-not-allowed); repeatable"),
 	}
 }
@@ -66,6 +69,11 @@ func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, 
 	if !fs.Changed("sbom-format") && cfg.Images.SBOMFormat != "" {
 		o.opts.SBOMFormat = cfg.Images.SBOMFormat
 	}
+	p, err := v1.ParsePlatform(*f.platform)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return o, fmt.Errorf("--platform %q: want OS/ARCH[/VARIANT], for example linux/arm64", *f.platform)
+	}
+	o.opts.Platform = *p
 	if !slices.Contains([]string{"cyclonedx-json", "spdx-json"}, o.opts.SBOMFormat) {
 		return o, fmt.Errorf("--sbom-format %q: use cyclonedx-json or spdx-json", o.opts.SBOMFormat)
 	}
