@@ -273,7 +273,7 @@ func explain(r Ref, err error) string {
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout():
 		return fmt.Sprintf("registry %s did not answer in time for %s: %v", r.Registry, r.Original, err)
 	case errors.As(err, &nerr):
-		return fmt.Sprintf("cannot reach registry %s for %s: %v", r.Registry, r.Original, err)
+		return fmt.Sprintf("cannot reach registry %s for %s: %v (where no registry is reachable, run with --offline, or give the images with --image-layout)", r.Registry, r.Original, err)
 	}
 	return fmt.Sprintf("%s: %v", r.Original, err)
 }
