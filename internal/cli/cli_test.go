@@ -359,3 +359,33 @@ func TestFixtureImagesEndToEnd(t *testing.T) {
 		t.Errorf("%d SBOM files, want 6", len(files))
 	}
 }
+
+// A user's own SBOM rule reads the packages from data.kubegate.images.
+func TestUserSBOMPolicy(t *testing.T) {
+	pol := t.TempDir()
+	os.WriteFile(filepath.Join(pol, "no_python.rego"), []byte(`package main
+
+import rego.v1
+
+deny contains {"msg": msg, "path": array.concat(["spec", "jobTemplate", "spec", "template", "spec", "containers", i], ["image"])} if {
+	input.kind == "CronJob"
+	some i, c in input.spec.jobTemplate.spec.template.spec.containers
+	some p in data.kubegate.images[c.image].packages
+	startswith(p.name, "python")
+	msg := sprintf("image %s ships %s %s; batch images must not carry an interpreter", [c.image, p.name, p.version])
+}
+`), 0o644)
+	stdout, stderr, code := run(t, "", nil, "", "check", "--image-layout", "fixtures/images", "--cache-dir", t.TempDir(), "--policy", pol, "-o", "json", "fixtures/plain")
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, f := range decodeReport(t, stdout).Findings {
+		if f.Rule == "main.deny" {
+			if f.Location.String() != "fixtures/plain/jobs.yaml:16:15" || !strings.Contains(f.Message, "ships python3.11 3.11.2-6+deb12u2") {
+				t.Errorf("%s: %s", f.Location, f.Message)
+			}
+			return
+		}
+	}
+	t.Errorf("the user's SBOM rule did not fire:\n%s", stdout)
+}
