@@ -174,6 +174,13 @@ func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[st
 		if err := json.Unmarshal(b, &m); err != nil {
 			return nil, nil, nil, err
 		}
+		// The first field that names the image, so that a note about the
+		// image itself (images.not-checked) is made once, not per use.
+		if u := uses[img.Ref]; len(u) > 0 {
+			id := u[0].Resource.ID()
+			m["uses"] = len(u)
+			m["first_use"] = map[string]any{"kind": id.Kind, "namespace": id.Namespace, "name": id.Name, "path": []any(u[0].Path)}
+		}
 		byRef[img.Ref] = m
 		summary = append(summary, imageSummary(img, env))
 		if img.Error != "" {
