@@ -385,6 +385,17 @@ func TestLayoutSource(t *testing.T) {
 	if !strings.Contains(got.Error, `image "registry.example.com/shop/web:1.6.0" is not in the image layout directory (looked for `+filepath.Join(dir, "registry.example.com/shop/web/1.6.0")) {
 		t.Errorf("missing image: %s", got.Error)
 	}
+	// A blob that is a link out of the directory is refused, not read.
+	blobs := filepath.Join(dir, "registry.example.com/shop/web/1.5.0/blobs/sha256")
+	entries, _ := os.ReadDir(blobs)
+	victim := filepath.Join(blobs, entries[0].Name())
+	os.Remove(victim)
+	if err := os.Symlink("/etc/hostname", victim); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkOne(t, opts, "registry.example.com/shop/web:1.5.0"); !strings.Contains(got.Error, "is a symbolic link that leads outside the image layout directory") {
+		t.Errorf("a link out of the layout: %+v", got)
+	}
 	if got := checkOne(t, opts, "registry.example.com/../../etc:1"); got.Error == "" {
 		t.Errorf("a reference escaping the layout directory: %+v", got)
 	}

@@ -137,6 +137,9 @@ func (l *layoutDir) find(r Ref) (string, oci.SignedImageIndex, v1.Hash, error) {
 		if _, err := os.Stat(filepath.Join(p, "index.json")); err != nil {
 			continue
 		}
+		if err := noEscape(l.dir, p); err != nil {
+			return "", nil, v1.Hash{}, err
+		}
 		se, h, err := openLayout(p)
 		if err != nil {
 			return "", nil, v1.Hash{}, fmt.Errorf("image layout %s: %v", p, err)
@@ -150,6 +153,26 @@ func (l *layoutDir) find(r Ref) (string, oci.SignedImageIndex, v1.Hash, error) {
 		want = filepath.Join(l.dir, filepath.FromSlash(r.Name()), "<tag>") + " holding " + r.Digest
 	}
 	return "", nil, v1.Hash{}, fmt.Errorf("%w: image %q is not in the image layout directory (looked for %s, as `cosign save --dir` writes it)", fs.ErrNotExist, r.Original, want)
+}
+
+// noEscape refuses a layout with a symbolic link that leads outside the
+// image layout directory: the layouts may come with a pull request, and
+// nothing outside the directory is read.
+func noEscape(root, layout string) error {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(layout, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink == 0 {
+			return err
+		}
+		target, err := filepath.EvalSymlinks(p)
+		if err != nil || !insideDir(realRoot, target) {
+			return fmt.Errorf("image layout %s: %s is a symbolic link that leads outside the image layout directory; refusing to read it", layout, p)
+		}
+		return nil
+	})
 }
 
 // openLayout reads a cosign-save layout: the image (or index) it holds and
