@@ -107,7 +107,7 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	user, err := parseUserModules(opts.UserPolicies, opts.RegoVersion)
+	user, err := ParsePolicyDirs(opts.UserPolicies, false, opts.RegoVersion)
 	if err != nil {
 		return nil, fmt.Errorf("reading policies:\n%v", err)
 	}

@@ -43,13 +43,13 @@ var conftestKinds = []struct {
 	sev    report.Severity
 }{{"deny", report.Error}, {"violation", report.Error}, {"warn", report.Warning}}
 
-// parseUserModules reads every non-test .rego file of the user's policy
-// directories, named "<dir>/<path>".
-func parseUserModules(dirs []PolicyDir, version RegoVersion) (map[string]*ast.Module, error) {
+// ParsePolicyDirs reads every .rego file of the user's policy directories
+// (with the *_test.rego files when tests is set), named "<dir>/<path>".
+func ParsePolicyDirs(dirs []PolicyDir, tests bool, version RegoVersion) (map[string]*ast.Module, error) {
 	mods := map[string]*ast.Module{}
 	var errs []string
 	for _, d := range dirs {
-		err := WalkRego(d.FS, false, func(p string, src []byte) error {
+		err := WalkRego(d.FS, tests, func(p string, src []byte) error {
 			name := path.Join(d.Name, p)
 			m, err := ParseUserModule(name, string(src), version)
 			if err != nil {

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -129,8 +128,8 @@ func New(o Options) (*Checker, error) {
 	}
 	if o.SBOMDir != "" {
 		o.SBOM = true
-		if !slices.Contains([]string{"cyclonedx-json", "spdx-json"}, o.SBOMFormat) {
-			return nil, fmt.Errorf("--sbom-format %q: use cyclonedx-json or spdx-json", o.SBOMFormat)
+		if err := CheckSBOMFormat(o.SBOMFormat); err != nil {
+			return nil, err
 		}
 	}
 	c := &Checker{opts: o, secrets: &secrets{}}
@@ -168,6 +167,24 @@ func New(o Options) (*Checker, error) {
 		c.src = newRegistry(recordingKeychain{inner: keychain, secrets: c.secrets}, rt)
 	}
 	return c, nil
+}
+
+// CheckSBOMFormat says whether format is one --sbom-dir can write.
+func CheckSBOMFormat(format string) error {
+	if format != sbom.FormatCycloneDXJSON && format != sbom.FormatSPDXJSON {
+		return fmt.Errorf("--sbom-format %q: use %s or %s", format, sbom.FormatCycloneDXJSON, sbom.FormatSPDXJSON)
+	}
+	return nil
+}
+
+// DefaultCacheDir is kubegate's directory under the user's cache directory
+// (XDG_CACHE_HOME, ~/.cache ...), or "" (no cache) when there is none.
+func DefaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "kubegate")
 }
 
 // Secrets are the registry credentials used so far, for masking in CI
@@ -277,9 +294,6 @@ func (c *Checker) sbom(ctx context.Context, r Ref, h v1.Hash, img *Image) error 
 	}
 	img.Scanned = true
 	img.Packages = sbom.Packages(doc)
-	if img.Packages == nil {
-		img.Packages = []sbom.Package{}
-	}
 	if c.opts.SBOMDir != "" {
 		b, err := sbom.Encode(doc, c.opts.SBOMFormat)
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -21,6 +20,8 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ocilayout "github.com/sigstore/cosign/v2/pkg/oci/layout"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+
+	"github.com/kubegate/kubegate/load"
 )
 
 // source is where images come from: registries, or an OCI layout
@@ -104,7 +105,7 @@ func (l *layoutDir) paths(r Ref) ([]string, error) {
 	}
 	var out []string
 	for _, rd := range repoDirs {
-		if !insideDir(l.dir, rd) {
+		if !load.Within(rd, l.dir) {
 			return nil, fmt.Errorf("image %q names a path outside the image layout directory", r.Original)
 		}
 		if r.Digest == "" || r.Tag != "" {
@@ -120,11 +121,6 @@ func (l *layoutDir) paths(r Ref) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func insideDir(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // find opens the layout that holds r (and, when r is pinned, that digest).
@@ -168,7 +164,7 @@ func noEscape(root, layout string) error {
 			return err
 		}
 		target, err := filepath.EvalSymlinks(p)
-		if err != nil || !insideDir(realRoot, target) {
+		if err != nil || !load.Within(target, realRoot) {
 			return fmt.Errorf("image layout %s: %s is a symbolic link that leads outside the image layout directory; refusing to read it", layout, p)
 		}
 		return nil

@@ -123,7 +123,7 @@ func (l *loader) insideRoot(k *kust, e *yaml.Node, field, ref, p, root string) e
 	if err != nil {
 		real = p // missing or a loop: os.Stat says which
 	}
-	if within(real, root) {
+	if Within(real, root) {
 		return nil
 	}
 	return inputError{File: k.display, Line: e.Line, Message: fmt.Sprintf("%s entry %q is outside the repository%s: kubegate reads no file outside it", field, ref, l.rootName(root))}
@@ -323,7 +323,7 @@ func (g *guardedFS) check(p string) error {
 	if err != nil {
 		real = abs // a missing file: let the real call say so
 	}
-	if !within(real, g.root) && !(g.allowRemote && within(real, os.TempDir())) {
+	if !Within(real, g.root) && !(g.allowRemote && Within(real, os.TempDir())) {
 		return fmt.Errorf("refusing to read %s: outside the repository %s", p, g.root)
 	}
 	return nil

@@ -357,7 +357,7 @@ func repositoryRoot(path, workDir string) string {
 		}
 		d = parent
 	}
-	if within(path, workDir) {
+	if Within(path, workDir) {
 		return workDir
 	}
 	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
@@ -367,7 +367,9 @@ func repositoryRoot(path, workDir string) string {
 }
 
 // within reports whether path is root or below it.
-func within(path, root string) bool {
+// Within says whether path is root or below it (both cleaned, absolute or
+// both relative).
+func Within(path, root string) bool {
 	rel, err := filepath.Rel(root, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
@@ -422,7 +424,7 @@ func (l *loader) readFile(abs, root string) ([]byte, error) {
 			}
 			return nil, fmt.Errorf("cannot read: %v", unwrapPathError(err))
 		}
-		if !within(real, root) {
+		if !Within(real, root) {
 			return nil, fmt.Errorf("refusing to read %s: it resolves outside the repository%s", l.display(abs), l.rootName(root))
 		}
 		f, err := os.Open(real)

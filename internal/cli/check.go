@@ -137,14 +137,8 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	for _, f := range *dataFiles {
 		o.data = append(o.data, resolve(wd, f))
 	}
-	switch *regoVersion {
-	case "auto":
-	case "v0":
-		o.regoVersion = evaluate.RegoV0
-	case "v1":
-		o.regoVersion = evaluate.RegoV1
-	default:
-		return nil, fmt.Errorf("--rego-version: %q is not v0, v1 or auto", *regoVersion)
+	if o.regoVersion, err = parseRegoVersion(*regoVersion); err != nil {
+		return nil, err
 	}
 	if len(o.paths) == 0 {
 		o.paths = []string{"."}
@@ -197,6 +191,15 @@ func parseOutputs(specs []string, env Env) ([]output, error) {
 		outs = append(outs, output{format: format, write: w, file: file})
 	}
 	return outs, nil
+}
+
+// parseRegoVersion reads --rego-version: auto, v0 or v1.
+func parseRegoVersion(s string) (evaluate.RegoVersion, error) {
+	v, ok := map[string]evaluate.RegoVersion{"auto": evaluate.RegoAuto, "v0": evaluate.RegoV0, "v1": evaluate.RegoV1}[s]
+	if !ok {
+		return v, fmt.Errorf("--rego-version: %q is not v0, v1 or auto", s)
+	}
+	return v, nil
 }
 
 // parseShard reads I/N, 1 <= I <= N.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -74,17 +72,10 @@ func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, 
 		return o, fmt.Errorf("--platform %q: want OS/ARCH[/VARIANT], for example linux/arm64", *f.platform)
 	}
 	o.opts.Platform = *p
-	if !slices.Contains([]string{"cyclonedx-json", "spdx-json"}, o.opts.SBOMFormat) {
-		return o, fmt.Errorf("--sbom-format %q: use cyclonedx-json or spdx-json", o.opts.SBOMFormat)
+	if err := images.CheckSBOMFormat(o.opts.SBOMFormat); err != nil {
+		return o, err
 	}
-	switch {
-	case *f.cacheDir != "":
-		o.opts.CacheDir = resolve(wd, *f.cacheDir)
-	default:
-		if d, err := os.UserCacheDir(); err == nil {
-			o.opts.CacheDir = filepath.Join(d, "kubegate")
-		}
-	}
+	o.opts.CacheDir = cacheDir(*f.cacheDir, wd)
 	v := &images.VerifyOptions{}
 	verifyFlags := false
 	for _, name := range []string{"verify-key", "verify-identity", "verify-issuer", "verify-root", "rekor-public-key", "insecure-ignore-tlog"} {
@@ -130,6 +121,14 @@ func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, 
 	}
 	o.bad = cfg.Images.CompromisedPackages
 	return o, nil
+}
+
+// cacheDir is --cache-dir's directory: the flag's, else the default.
+func cacheDir(flag, wd string) string {
+	if flag != "" {
+		return resolve(wd, flag)
+	}
+	return images.DefaultCacheDir()
 }
 
 // resolveKey resolves a key file's path; a KMS or Kubernetes URI stays as

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/pflag"
 
@@ -29,7 +28,7 @@ func runSign(args []string, env Env) int {
 	fs.SetOutput(io.Discard)
 	key := fs.String("key", "", "cosign private key `FILE` (as cosign generate-key-pair writes it; password in COSIGN_PASSWORD)")
 	noSBOM := fs.Bool("no-sbom", false, "sign only: do not build and attest the SBOMs")
-	cacheDir := fs.String("cache-dir", "", "SBOM cache `DIR` (default kubegate under the user cache directory)")
+	cacheFlag := fs.String("cache-dir", "", "SBOM cache `DIR` (default kubegate under the user cache directory)")
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
 		return errorf(env, "sign: %v (see kubegate sign --help)", err)
@@ -54,13 +53,7 @@ func runSign(args []string, env Env) int {
 	if len(refs) == 0 {
 		return errorf(env, "sign: the manifests under %v name no image", fs.Args())
 	}
-	opts := images.Options{SBOM: !*noSBOM}
-	if *cacheDir != "" {
-		opts.CacheDir = resolve(wd, *cacheDir)
-	} else if d, err := os.UserCacheDir(); err == nil {
-		opts.CacheDir = d + string(os.PathSeparator) + "kubegate"
-	}
-	c, err := images.New(opts)
+	c, err := images.New(images.Options{SBOM: !*noSBOM, CacheDir: cacheDir(*cacheFlag, wd)})
 	if err != nil {
 		return errorf(env, "sign: %v", err)
 	}

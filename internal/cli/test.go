@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
@@ -39,37 +38,23 @@ func runTest(args []string, env Env) int {
 		fmt.Fprintf(env.Stdout, "Usage: kubegate test [flags] [DIR...]\n\nRuns the Rego tests of the policies in DIR (default policy/).\n\nFlags:\n%s", fs.FlagUsages())
 		return ExitOK
 	}
-	version := map[string]evaluate.RegoVersion{"auto": evaluate.RegoAuto, "v0": evaluate.RegoV0, "v1": evaluate.RegoV1}
-	rv, ok := version[*regoVersion]
-	if !ok {
-		return errorf(env, "test: --rego-version: %q is not v0, v1 or auto", *regoVersion)
+	rv, err := parseRegoVersion(*regoVersion)
+	if err != nil {
+		return errorf(env, "test: %v", err)
 	}
 	wd := env.workDir()
 	dirs := fs.Args()
 	if len(dirs) == 0 {
 		dirs = []string{"policy"}
 	}
-	mods := map[string]*ast.Module{}
-	var errs []string
+	var pdirs []evaluate.PolicyDir
 	for _, d := range dirs {
 		root := resolve(wd, d)
-		dfs := os.DirFS(root)
-		err := evaluate.WalkRego(dfs, true, func(p string, src []byte) error {
-			name := path.Join(display(env, root), p)
-			m, err := evaluate.ParseUserModule(name, string(src), rv)
-			if err != nil {
-				errs = append(errs, err.Error())
-				return nil
-			}
-			mods[name] = m
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", d, err))
-		}
+		pdirs = append(pdirs, evaluate.PolicyDir{Name: display(env, root), FS: os.DirFS(root)})
 	}
-	if len(errs) > 0 {
-		return errorf(env, "test:\n%s", strings.Join(errs, "\n"))
+	mods, err := evaluate.ParsePolicyDirs(pdirs, true, rv)
+	if err != nil {
+		return errorf(env, "test:\n%v", err)
 	}
 	data := map[string]any{}
 	for _, f := range *dataFiles {
