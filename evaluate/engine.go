@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -21,6 +22,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
+	"github.com/kubegate/kubegate/evaluate/internal/vm"
 	"github.com/kubegate/kubegate/load"
 	kgrego "github.com/kubegate/kubegate/rego"
 	"github.com/kubegate/kubegate/report"
@@ -63,6 +65,8 @@ type Options struct {
 	// AllowNetwork lets policies use http.send, net.lookup_ip_addr and
 	// opa.runtime; off, they do not compile.
 	AllowNetwork bool
+	// Evaluator is EvaluatorPlan (the default) or EvaluatorTopdown.
+	Evaluator Evaluator
 }
 
 // DefaultTimeout bounds the evaluation of one resource.
@@ -80,6 +84,10 @@ type Engine struct {
 	groups     []string
 	groupOf    map[string]int
 	otherKinds int
+	// plans are the groups' queries for the plan evaluator, nil for a
+	// group that topdown evaluates; cachePlan is the lookup tables' query.
+	plans     []*vm.Program
+	cachePlan *vm.Program
 }
 
 // enginePackage holds the generated modules that gather the violations of a
@@ -194,6 +202,16 @@ func New(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("compiling policies: %v", c.Errors)
 	}
 	e.compiler = c
+	e.plans = make([]*vm.Program, len(e.groups))
+	if opts.Evaluator != EvaluatorTopdown {
+		// A query the plan evaluator cannot run stays with topdown.
+		for g, pkg := range e.groups {
+			e.plans[g], _ = e.plan("data." + pkg + ".findings")
+		}
+		if e.hasCache() {
+			e.cachePlan, _ = e.plan("data." + cachePackage)
+		}
+	}
 	return e, nil
 }
 
@@ -222,22 +240,46 @@ type Result struct {
 // resource as input and all of them as data.kubegate.resources, indexed by
 // kind, namespace and name.
 func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Result, error) {
-	root := map[string]any{}
-	for k, v := range e.opts.Data {
-		root[k] = v
+	res := &Result{}
+	// Every resource as an OPA value, once: the input of its own
+	// evaluation and, for the plan evaluator, its entry in data.
+	inputs := make([]*ast.Term, len(resources))
+	e.parallel(len(resources), func(i int) {
+		if v, err := ast.InterfaceToValue(resources[i].Object); err == nil {
+			inputs[i] = ast.NewTerm(v)
+		}
+	})
+	usesTopdown := slices.Contains(e.plans, nil) || (e.hasCache() && e.cachePlan == nil)
+	usesPlans := slices.ContainsFunc(e.plans, func(p *vm.Program) bool { return p != nil })
+	var store storage.Store
+	if usesTopdown {
+		root := map[string]any{}
+		for k, v := range e.opts.Data {
+			root[k] = v
+		}
+		kg := map[string]any{}
+		for k, v := range e.opts.Facts {
+			kg[k] = v
+		}
+		kg["resources"] = index(resources)
+		root["kubegate"] = kg
+		store = inmem.NewFromObjectWithOpts(root, inmem.OptRoundTripOnWrite(false))
 	}
-	kg := map[string]any{}
-	for k, v := range e.opts.Facts {
-		kg[k] = v
+	var data *ast.Term
+	if usesPlans || e.cachePlan != nil {
+		var err error
+		if data, err = e.planData(resources, inputs); err != nil {
+			return nil, err
+		}
 	}
-	kg["resources"] = index(resources)
-	root["kubegate"] = kg
-	store := inmem.NewFromObjectWithOpts(root, inmem.OptRoundTripOnWrite(false))
-	if err := e.buildCache(ctx, store); err != nil {
+	if err := e.buildCache(ctx, store, data); err != nil {
 		return nil, err
 	}
 	queries := make([]rego.PreparedEvalQuery, len(e.groups))
 	for g, pkg := range e.groups {
+		if e.plans[g] != nil {
+			continue
+		}
 		pq, err := rego.New(
 			rego.Query("data."+pkg+".findings"),
 			rego.Compiler(e.compiler),
@@ -252,7 +294,6 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 		}
 		queries[g] = pq
 	}
-	res := &Result{}
 	byID := make(map[resourceKey]*load.Resource, len(resources))
 	for _, r := range resources {
 		id := r.ID()
@@ -261,31 +302,102 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 	nsModes, labelErrs := e.namespaceModes(resources)
 	res.Errors = append(res.Errors, labelErrs...)
 	var mu sync.Mutex
-	work := make(chan *load.Resource)
+	e.parallel(len(resources), func(i int) {
+		r := resources[i]
+		g := e.group(r.ID().Kind)
+		if g < 0 {
+			return
+		}
+		eval := func(ctx context.Context, input *ast.Term) (*ast.Term, error) {
+			if p := e.plans[g]; p != nil {
+				rs, err := p.Eval(ctx, input, data)
+				return planResult(rs), e.planError(err)
+			}
+			rs, err := queries[g].Eval(ctx, rego.EvalParsedInput(input.Value))
+			if err != nil || len(rs) == 0 || len(rs[0].Expressions) == 0 {
+				return nil, err
+			}
+			t, _ := rs[0].Expressions[0].Value.(*ast.Term)
+			return t, nil
+		}
+		fs, errs := e.evaluateOne(ctx, eval, r, inputs[i], nsModes, byID)
+		mu.Lock()
+		res.Findings = append(res.Findings, fs...)
+		res.Errors = append(res.Errors, errs...)
+		mu.Unlock()
+	})
+	return res, ctx.Err()
+}
+
+// parallel calls fn(0) ... fn(n-1) on Parallelism goroutines.
+func (e *Engine) parallel(n int, fn func(i int)) {
+	work := make(chan int, 64)
 	var wg sync.WaitGroup
-	for range e.opts.Parallelism {
+	for range min(e.opts.Parallelism, max(n, 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for r := range work {
-				g := e.group(r.ID().Kind)
-				if g < 0 {
-					continue
-				}
-				fs, errs := e.evaluateOne(ctx, queries[g], r, nsModes, byID)
-				mu.Lock()
-				res.Findings = append(res.Findings, fs...)
-				res.Errors = append(res.Errors, errs...)
-				mu.Unlock()
+			for i := range work {
+				fn(i)
 			}
 		}()
 	}
-	for _, r := range resources {
-		work <- r
+	for i := range n {
+		work <- i
 	}
 	close(work)
 	wg.Wait()
-	return res, ctx.Err()
+}
+
+// planData is the data document the plan evaluator reads: the --data
+// documents, the facts and data.kubegate.resources, made of the same
+// values as the inputs. Lookup tables are added by buildCache.
+func (e *Engine) planData(resources []*load.Resource, inputs []*ast.Term) (*ast.Term, error) {
+	root := ast.NewObject()
+	for k, v := range e.opts.Data {
+		t, err := ast.InterfaceToValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("policy data %q: %w", k, err)
+		}
+		root.Insert(ast.StringTerm(k), ast.NewTerm(t))
+	}
+	kg := ast.NewObject()
+	for k, v := range e.opts.Facts {
+		t, err := ast.InterfaceToValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("facts %q: %w", k, err)
+		}
+		kg.Insert(ast.StringTerm(k), ast.NewTerm(t))
+	}
+	idx := ast.NewObject()
+	child := func(parent ast.Object, key string) ast.Object {
+		k := ast.StringTerm(key)
+		if t := parent.Get(k); t != nil {
+			return t.Value.(ast.Object)
+		}
+		o := ast.NewObject()
+		parent.Insert(k, ast.NewTerm(o))
+		return o
+	}
+	for i, r := range resources {
+		if inputs[i] == nil {
+			continue
+		}
+		id := r.ID()
+		child(child(idx, id.Kind), id.Namespace).Insert(ast.StringTerm(id.Name), inputs[i])
+	}
+	kg.Insert(ast.StringTerm("resources"), ast.NewTerm(idx))
+	root.Insert(ast.StringTerm("kubegate"), ast.NewTerm(kg))
+	return ast.NewTerm(root), nil
+}
+
+// planError words an error of the plan evaluator as topdown's would be.
+func (e *Engine) planError(err error) error {
+	var c *vm.Conflict
+	if errors.As(err, &c) {
+		return fmt.Errorf("eval_conflict_error: %s", c.Msg)
+	}
+	return err
 }
 
 // cachePackage holds rules over data.kubegate.resources alone (no input):
@@ -301,23 +413,51 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 // single level, stays linear.
 const cachePackage = "kubegate.index"
 
-func (e *Engine) buildCache(ctx context.Context, store storage.Store) error {
-	if len(e.compiler.GetRulesWithPrefix(ast.MustParseRef("data."+cachePackage))) == 0 {
+func (e *Engine) hasCache() bool {
+	return len(e.compiler.GetRulesWithPrefix(ast.MustParseRef("data."+cachePackage))) > 0
+}
+
+// buildCache evaluates the lookup tables and adds them to both data
+// documents in use: the topdown store and the plan evaluator's data.
+func (e *Engine) buildCache(ctx context.Context, store storage.Store, data *ast.Term) error {
+	if !e.hasCache() {
 		return nil
 	}
-	rs, err := rego.New(
-		rego.Query("data."+cachePackage),
-		rego.Compiler(e.compiler),
-		rego.Store(store),
-	).Eval(ctx)
+	var cache *ast.Term
+	if e.cachePlan != nil {
+		rs, err := e.cachePlan.Eval(ctx, nil, data)
+		if err != nil {
+			return fmt.Errorf("building the policies' lookup tables: %w", e.planError(err))
+		}
+		cache = planResult(rs)
+	} else {
+		rs, err := rego.New(
+			rego.Query("data."+cachePackage),
+			rego.Compiler(e.compiler),
+			rego.Store(store),
+			rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
+		).Eval(ctx)
+		if err != nil {
+			return fmt.Errorf("building the policies' lookup tables: %w", err)
+		}
+		if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+			cache, _ = rs[0].Expressions[0].Value.(*ast.Term)
+		}
+	}
+	if cache == nil {
+		cache = ast.NewTerm(ast.NewObject())
+	}
+	if data != nil {
+		data.Value.(ast.Object).Get(ast.StringTerm("kubegate")).Value.(ast.Object).Insert(ast.StringTerm("cache"), cache)
+	}
+	if store == nil {
+		return nil
+	}
+	v, err := ast.JSON(cache.Value)
 	if err != nil {
 		return fmt.Errorf("building the policies' lookup tables: %w", err)
 	}
-	var cache any = map[string]any{}
-	if len(rs) > 0 && len(rs[0].Expressions) > 0 {
-		cache = rs[0].Expressions[0].Value
-	}
-	return storage.WriteOne(ctx, store, storage.AddOp, storage.Path{"kubegate", "cache"}, cache)
+	return storage.WriteOne(ctx, store, storage.AddOp, storage.Path{"kubegate", "cache"}, v)
 }
 
 // index arranges resources as kind -> namespace -> name -> object.
@@ -425,7 +565,7 @@ func lookupResource(v any, byID map[resourceKey]*load.Resource) (*load.Resource,
 //     needs a request in the Deployment it scales);
 //   - "related": [{"path", "resource"?}], further places the author should
 //     see, in the input (or the named resource).
-func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *load.Resource, nsModes map[string]PSSModes, byID map[resourceKey]*load.Resource) (findings []report.Finding, errs []report.InputError) {
+func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *ast.Term) (*ast.Term, error), r *load.Resource, input *ast.Term, nsModes map[string]PSSModes, byID map[resourceKey]*load.Resource) (findings []report.Finding, errs []report.InputError) {
 	id := r.ID()
 	fail := func(msg string) {
 		loc := r.Locate(nil)
@@ -436,14 +576,14 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 			fail(fmt.Sprintf("internal error while evaluating policies (please report it): %v", p))
 		}
 	}()
-	input, err := ast.InterfaceToValue(r.Object)
-	if err != nil {
-		fail(err.Error())
+	if input == nil {
+		_, err := ast.InterfaceToValue(r.Object)
+		fail(fmt.Sprint(err))
 		return nil, errs
 	}
 	ectx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
-	rs, err := pq.Eval(ectx, rego.EvalParsedInput(input))
+	all, err := eval(ectx, input)
 	if err != nil {
 		if ectx.Err() != nil && ctx.Err() == nil {
 			fail(fmt.Sprintf("evaluating policies took longer than %v and was stopped: a policy loops over a huge set or builds a huge value (%v)", e.opts.Timeout, err))
@@ -452,10 +592,6 @@ func (e *Engine) evaluateOne(ctx context.Context, pq rego.PreparedEvalQuery, r *
 		}
 		return nil, errs
 	}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return nil, nil
-	}
-	all, _ := rs[0].Expressions[0].Value.(*ast.Term)
 	if all == nil {
 		return nil, nil
 	}
