@@ -119,3 +119,29 @@ func TestYardstickMatchesGenerator(t *testing.T) {
 		t.Errorf("summary %+v errors %v", r.Summary, r.Errors)
 	}
 }
+
+// TestEvaluatorsAgreeOnYardstick runs the yardstick's mix (600 resources)
+// with the plan evaluator (the default) and with OPA's topdown: the
+// reports must be byte for byte the same.
+func TestEvaluatorsAgreeOnYardstick(t *testing.T) {
+	dir := t.TempDir()
+	writeYardstick(t, dir, 120)
+	plan, _, code := run(t, dir, nil, "", "check", "-o", "json", "--fail-on", "never", ".")
+	if code != ExitOK {
+		t.Fatalf("plan: exit %d", code)
+	}
+	topdown, _, code := run(t, dir, nil, "", "check", "-o", "json", "--fail-on", "never", "--evaluator", "topdown", ".")
+	if code != ExitOK {
+		t.Fatalf("topdown: exit %d", code)
+	}
+	if plan != topdown {
+		t.Errorf("the evaluators' reports differ")
+	}
+	if r := decodeReport(t, plan); len(r.Findings) < 1000 {
+		t.Errorf("%d findings: the yardstick's mix should give thousands", len(r.Findings))
+	}
+	_, stderr, code := run(t, dir, nil, "", "check", "--evaluator", "wasm", ".")
+	if code != ExitError || !strings.Contains(stderr, `--evaluator: unknown evaluator "wasm" (plan or topdown)`) {
+		t.Errorf("--evaluator wasm: exit %d, %s", code, stderr)
+	}
+}

@@ -35,6 +35,7 @@ type checkOptions struct {
 	data        []string
 	namespaces  []string
 	regoVersion evaluate.RegoVersion
+	evaluator   evaluate.Evaluator
 	src         source // where policies, data and the configuration come from
 	paths       []string
 }
@@ -56,6 +57,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	namespaces := fs.StringArray("namespace", nil, "package `NAME` whose deny, violation and warn rules are conftest-style rules (default main; * for all); repeatable")
 	trusted := fs.String("trusted-policies", "", "read the configuration, policies and data from git `REF` (the base branch) instead of the working tree, so a pull request cannot weaken its own gate")
 	regoVersion := fs.String("rego-version", "auto", "parse the user's policies as `VERSION`: v0, v1, or auto (each file as v1, else v0)")
+	evaluator := fs.String("evaluator", "plan", "evaluate policies with `EVALUATOR`: plan (kubegate's evaluator of OPA's query plans, the fast one) or topdown (OPA's reference evaluator)")
 	enforce := fs.String("pss-enforce", "baseline:latest", "Pod Security `LEVEL[:VERSION]` whose violations are errors")
 	warn := fs.String("pss-warn", "restricted:latest", "Pod Security `LEVEL[:VERSION]` whose violations are warnings")
 	audit := fs.String("pss-audit", "privileged", "Pod Security `LEVEL[:VERSION]` whose violations are notices")
@@ -139,6 +141,9 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	}
 	if o.regoVersion, err = parseRegoVersion(*regoVersion); err != nil {
 		return nil, err
+	}
+	if o.evaluator, err = evaluate.ParseEvaluator(*evaluator); err != nil {
+		return nil, fmt.Errorf("--evaluator: %v", err)
 	}
 	if len(o.paths) == 0 {
 		o.paths = []string{"."}
@@ -296,7 +301,7 @@ func finish(outputs []output, rep *report.Report, code int, env Env) int {
 
 // newEngine compiles the built-in policies and the user's, with their data.
 func newEngine(o *checkOptions, env Env) (*evaluate.Engine, error) {
-	opts := evaluate.Options{PSS: o.pss, PSSExemptNamespaces: o.exemptNS, PSSExemptRuntimeClasses: o.exemptRC, Namespaces: o.namespaces, RegoVersion: o.regoVersion}
+	opts := evaluate.Options{PSS: o.pss, PSSExemptNamespaces: o.exemptNS, PSSExemptRuntimeClasses: o.exemptRC, Namespaces: o.namespaces, RegoVersion: o.regoVersion, Evaluator: o.evaluator}
 	src := o.src
 	if src == nil {
 		src = workTree{}
