@@ -228,15 +228,26 @@ func runCheck(args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "check: %v (see kubegate check --help)", err)
 	}
-	engine, err := newEngine(o, env)
-	if err != nil {
-		return errorf(env, "%v", err)
+	// The policies compile while the manifests load.
+	type built struct {
+		engine *evaluate.Engine
+		err    error
 	}
+	compiled := make(chan built, 1)
+	go func() {
+		e, err := newEngine(o, env)
+		compiled <- built{e, err}
+	}()
+	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote, Shard: o.shard, Limits: o.limits})
+	b := <-compiled
+	if b.err != nil {
+		return errorf(env, "%v", b.err)
+	}
+	engine := b.engine
 	pol := policy{cfg: o.cfg, rules: ruleInfo(engine.Rules()), now: env.now()}
 	if err := pol.checkRuleIDs(); err != nil {
 		return errorf(env, "%v", err)
 	}
-	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote, Shard: o.shard, Limits: o.limits})
 	rep := &report.Report{
 		Tool:   report.Tool{Name: "kubegate", Version: Version},
 		Errors: loaded.Errors,
