@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 )
 
 // gcPercent reads the collector's setting.
@@ -53,4 +55,15 @@ func TestTuneGC(t *testing.T) {
 		t.Errorf("soft limit %d, want the ceiling", limit)
 	}
 	runtime.KeepAlive(live)
+}
+
+// available never exceeds the machine's memory and is never zero.
+func TestAvailable(t *testing.T) {
+	n := available()
+	if n <= 0 {
+		t.Fatalf("available %d", n)
+	}
+	if sys, err := memlimit.FromSystem(); err == nil && uint64(n) > sys {
+		t.Errorf("available %d exceeds the machine's %d", n, sys)
+	}
 }
