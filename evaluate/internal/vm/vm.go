@@ -108,7 +108,12 @@ func Prepare(pol *ir.Policy) (*Program, error) {
 	}
 	p.nlocals = len(r.locals)
 	p.machines.New = func() any {
-		return &machine{p: p, memo: make([]*ast.Term, len(p.funcs)), memoSet: make([]bool, len(p.funcs)), stack: make([]*ast.Term, 0, stackSize)}
+		m := &machine{p: p, memo: make([]*ast.Term, len(p.funcs)), memoSet: make([]bool, len(p.funcs)), stack: make([]*ast.Term, 0, stackSize)}
+		m.output = func(t *ast.Term) error {
+			m.out = t
+			return nil
+		}
+		return m
 	}
 	return p, nil
 }
@@ -320,7 +325,7 @@ func (p *Program) release(m *machine) {
 	clear(m.memo)
 	clear(m.memoSet)
 	clear(m.args[:cap(m.args)])
-	m.results, m.ctx, m.bctx = nil, nil, topdown.BuiltinContext{}
+	m.results, m.ctx, m.bctx, m.out = nil, nil, topdown.BuiltinContext{}, nil
 	p.machines.Put(m)
 }
 
@@ -356,8 +361,12 @@ const (
 )
 
 type machine struct {
-	p       *Program
-	stack   []*ast.Term
+	p     *Program
+	stack []*ast.Term
+	// out is a built-in's output, which output (bound once, not a closure
+	// per call) receives.
+	out     *ast.Term
+	output  func(*ast.Term) error
 	ctx     context.Context
 	bctx    topdown.BuiltinContext
 	memo    []*ast.Term
@@ -707,11 +716,9 @@ func (m *machine) call(s *callStmt, l []*ast.Term) (*ast.Term, error) {
 		args = append(args, v)
 	}
 	m.args = args
-	var out *ast.Term
-	err := s.builtin(m.bctx, args, func(t *ast.Term) error {
-		out = t
-		return nil
-	})
+	m.out = nil
+	err := s.builtin(m.bctx, args, m.output)
+	out := m.out
 	if err != nil {
 		var halt topdown.Halt
 		if errors.As(err, &halt) {
