@@ -272,3 +272,43 @@ deny contains msg if {
 		t.Errorf("findings %+v", res.Findings)
 	}
 }
+
+// FuzzEvaluators: for any manifest, the plan evaluator and topdown give
+// the same findings and errors. Seeds: the edge cases, document by
+// document and whole.
+func FuzzEvaluators(f *testing.F) {
+	f.Add([]byte(edgeCases))
+	for _, doc := range strings.Split(edgeCases, "\n---\n") {
+		f.Add([]byte(doc))
+	}
+	plan, err := New(Options{PSS: DefaultPSSModes})
+	if err != nil {
+		f.Fatal(err)
+	}
+	topdown, err := New(Options{PSS: DefaultPSSModes, Evaluator: EvaluatorTopdown})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, manifest []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "m.yaml"), manifest, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		loaded := load.Load([]string{"m.yaml"}, load.Options{WorkDir: dir, Limits: load.Limits{MaxFileBytes: 1 << 20, MaxNodes: 10_000}})
+		want, err := topdown.Evaluate(context.Background(), loaded.Resources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := plan.Evaluate(context.Background(), loaded.Resources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []*Result{want, got} {
+			slices.SortFunc(r.Findings, func(a, b report.Finding) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+			slices.SortFunc(r.Errors, func(a, b report.InputError) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		}
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("the evaluators differ:\ntopdown %v\nplan    %v", want, got)
+		}
+	})
+}

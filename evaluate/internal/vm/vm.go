@@ -13,9 +13,9 @@
 // evaluation. Topdown remains the reference for results: the engine's
 // tests compare the two on every fixture, the corpus and the yardstick.
 //
-// Only what a plan of kubegate's policies needs is supported: Prepare
-// refuses a plan with a with statement, a dynamic call, an object merge or
-// a built-in outside Pure, so that the caller falls back to topdown.
+// Prepare refuses a plan with a with statement, a dynamic call or a
+// built-in outside Pure (one that reads the clock, randomness, the network
+// or OPA's caches), so that the caller falls back to topdown.
 package vm
 
 import (
