@@ -84,14 +84,55 @@ type Engine struct {
 	groups     []string
 	groupOf    map[string]int
 	otherKinds int
-	// plans are the groups' queries for the plan evaluator, nil for a
-	// group that topdown evaluates; cachePlan is the lookup tables' query.
+	// groupRules are each group's rule ids. A group's package has the
+	// sets "planned" and "unplanned" of [rule id, violation]: planned
+	// gathers the rules for the plan evaluator (all of them, unless one
+	// cannot be planned), unplanned the others, for topdown.
+	groupRules [][]string
+	planned    []bool // the group has a planned set
+	unplanned  []bool // the group has an unplanned set
+	// plans are the groups' planned queries for the plan evaluator, nil
+	// where topdown evaluates them; cachePlan is the lookup tables'.
 	plans     []*vm.Program
 	cachePlan *vm.Program
 }
 
+// compile generates the groups' packages, the rules in unplannable going
+// to the unplanned sets, and compiles them with the policies.
+func (e *Engine) compile(mods map[string]*ast.Module, unplannable map[string]bool) error {
+	e.planned = make([]bool, len(e.groups))
+	e.unplanned = make([]bool, len(e.groups))
+	for g, pkg := range e.groups {
+		var b strings.Builder
+		fmt.Fprintf(&b, "package %s\n\nimport rego.v1\n\n", pkg)
+		for _, id := range e.groupRules[g] {
+			set := "planned"
+			if unplannable[id] {
+				set = "unplanned"
+				e.unplanned[g] = true
+			} else {
+				e.planned[g] = true
+			}
+			fmt.Fprintf(&b, "%s contains [%q, v] if some v in %s\n\n", set, id, e.byPkg[id].Query)
+		}
+		file := fmt.Sprintf("kubegate/engine/g%d.rego", g)
+		m, err := ast.ParseModuleWithOpts(file, b.String(), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			panic(err) // generated from validated package names
+		}
+		mods[file] = m
+	}
+	c := ast.NewCompiler().WithEnablePrintStatements(false).WithCapabilities(sandboxed(e.opts.AllowNetwork))
+	if c.Compile(mods); c.Failed() {
+		return fmt.Errorf("compiling policies: %v", c.Errors)
+	}
+	e.compiler = c
+	return nil
+}
+
 // enginePackage holds the generated modules that gather the violations of a
-// group of rules under one query, each tagged with its rule's package.
+// group of rules under one query (two when a rule cannot be planned), each
+// tagged with its rule's package.
 const enginePackage = "kubegate.engine"
 
 // New parses and compiles the policies and reads their metadata.
@@ -162,55 +203,60 @@ func New(opts Options) (*Engine, error) {
 	}
 	groups := map[string]int{}
 	addGroup := func(kind string) int {
-		var pkgs []string
-		queries := map[string]string{}
+		var ids []string
 		for _, r := range e.rules {
 			if len(r.Kinds) == 0 || slices.Contains(r.Kinds, kind) {
-				pkgs = append(pkgs, r.ID)
-				queries[r.ID] = r.Query
+				ids = append(ids, r.ID)
 			}
 		}
-		if len(pkgs) == 0 {
+		if len(ids) == 0 {
 			return -1
 		}
-		key := strings.Join(pkgs, ",")
+		key := strings.Join(ids, ",")
 		if g, ok := groups[key]; ok {
 			return g
 		}
 		g := len(e.groups)
 		groups[key] = g
 		e.groups = append(e.groups, fmt.Sprintf("%s.g%d", enginePackage, g))
-		var b strings.Builder
-		fmt.Fprintf(&b, "package %s\n\nimport rego.v1\n\n", e.groups[g])
-		for _, id := range pkgs {
-			fmt.Fprintf(&b, "findings contains [%q, v] if some v in %s\n\n", id, queries[id])
-		}
-		file := fmt.Sprintf("kubegate/engine/g%d.rego", g)
-		m, err := ast.ParseModuleWithOpts(file, b.String(), ast.ParserOptions{RegoVersion: ast.RegoV1})
-		if err != nil {
-			panic(err) // generated from validated package names
-		}
-		mods[file] = m
+		e.groupRules = append(e.groupRules, ids)
 		return g
 	}
 	e.otherKinds = addGroup("")
 	for _, k := range slices.Sorted(maps.Keys(named)) {
 		e.groupOf[k] = addGroup(k)
 	}
-	c := ast.NewCompiler().WithEnablePrintStatements(false).WithCapabilities(sandboxed(opts.AllowNetwork))
-	if c.Compile(mods); c.Failed() {
-		return nil, fmt.Errorf("compiling policies: %v", c.Errors)
+	if err := e.compile(mods, nil); err != nil {
+		return nil, err
 	}
-	e.compiler = c
 	e.plans = make([]*vm.Program, len(e.groups))
-	if opts.Evaluator != EvaluatorTopdown {
-		// A query the plan evaluator cannot run stays with topdown.
-		for g, pkg := range e.groups {
-			e.plans[g], _ = e.plan("data." + pkg + ".findings")
+	if opts.Evaluator == EvaluatorTopdown {
+		return e, nil
+	}
+	// A rule the plan evaluator cannot run (a user's rule that reads the
+	// clock, say) moves to its group's topdown query; the others stay.
+	unplannable := map[string]bool{}
+	for g, pkg := range e.groups {
+		if _, err := e.plan("data." + pkg + ".planned"); err != nil {
+			for _, id := range e.groupRules[g] {
+				if _, err := e.plan(e.byPkg[id].Query); err != nil {
+					unplannable[id] = true
+				}
+			}
 		}
-		if e.hasCache() {
-			e.cachePlan, _ = e.plan("data." + cachePackage)
+	}
+	if len(unplannable) > 0 {
+		if err := e.compile(mods, unplannable); err != nil {
+			return nil, err
 		}
+	}
+	for g, pkg := range e.groups {
+		if e.planned[g] {
+			e.plans[g], _ = e.plan("data." + pkg + ".planned")
+		}
+	}
+	if e.hasCache() {
+		e.cachePlan, _ = e.plan("data." + cachePackage)
 	}
 	return e, nil
 }
@@ -249,7 +295,10 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 			inputs[i] = ast.NewTerm(v)
 		}
 	})
-	usesTopdown := slices.Contains(e.plans, nil) || (e.hasCache() && e.cachePlan == nil)
+	usesTopdown := e.hasCache() && e.cachePlan == nil
+	for g := range e.groups {
+		usesTopdown = usesTopdown || e.unplanned[g] || (e.planned[g] && e.plans[g] == nil)
+	}
 	usesPlans := slices.ContainsFunc(e.plans, func(p *vm.Program) bool { return p != nil })
 	var store storage.Store
 	if usesTopdown {
@@ -275,24 +324,33 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 	if err := e.buildCache(ctx, store, data); err != nil {
 		return nil, err
 	}
-	queries := make([]rego.PreparedEvalQuery, len(e.groups))
+	// The topdown queries of each group: its unplanned set, and its planned
+	// set where the plan evaluator cannot take it.
+	queries := make([][]rego.PreparedEvalQuery, len(e.groups))
 	for g, pkg := range e.groups {
-		if e.plans[g] != nil {
-			continue
+		var sets []string
+		if e.planned[g] && e.plans[g] == nil {
+			sets = append(sets, "planned")
 		}
-		pq, err := rego.New(
-			rego.Query("data."+pkg+".findings"),
-			rego.Compiler(e.compiler),
-			rego.Store(store),
-			rego.StrictBuiltinErrors(false),
-			// The findings as OPA values: evaluateOne reads what it needs
-			// from them, without converting every violation to Go first.
-			rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
-		).PrepareForEval(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("preparing policies: %w", err)
+		if e.unplanned[g] {
+			sets = append(sets, "unplanned")
 		}
-		queries[g] = pq
+		for _, set := range sets {
+			pq, err := rego.New(
+				rego.Query("data."+pkg+"."+set),
+				rego.Compiler(e.compiler),
+				rego.Store(store),
+				rego.StrictBuiltinErrors(false),
+				// The findings as OPA values: evaluateOne reads what it
+				// needs from them, without converting every violation to
+				// Go first.
+				rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
+			).PrepareForEval(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("preparing policies: %w", err)
+			}
+			queries[g] = append(queries[g], pq)
+		}
 	}
 	byID := make(map[resourceKey]*load.Resource, len(resources))
 	for _, r := range resources {
@@ -308,17 +366,34 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 		if g < 0 {
 			return
 		}
-		eval := func(ctx context.Context, input *ast.Term) (*ast.Term, error) {
+		eval := func(ctx context.Context, input *ast.Term) (ast.Set, error) {
+			var all ast.Set
 			if p := e.plans[g]; p != nil {
 				rs, err := p.Eval(ctx, input, data)
-				return planResult(rs), e.planError(err)
+				if err != nil {
+					return nil, e.planError(err)
+				}
+				if t := planResult(rs); t != nil {
+					set, _ := t.Value.(ast.Set)
+					all = set
+				}
 			}
-			rs, err := queries[g].Eval(ctx, rego.EvalParsedInput(input.Value))
-			if err != nil || len(rs) == 0 || len(rs[0].Expressions) == 0 {
-				return nil, err
+			for _, q := range queries[g] {
+				rs, err := q.Eval(ctx, rego.EvalParsedInput(input.Value))
+				if err != nil {
+					return nil, err
+				}
+				if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+					if t, _ := rs[0].Expressions[0].Value.(*ast.Term); t != nil {
+						if set, ok := t.Value.(ast.Set); ok && all == nil {
+							all = set
+						} else if ok {
+							all = all.Union(set)
+						}
+					}
+				}
 			}
-			t, _ := rs[0].Expressions[0].Value.(*ast.Term)
-			return t, nil
+			return all, nil
 		}
 		fs, errs := e.evaluateOne(ctx, eval, r, inputs[i], nsModes, byID)
 		mu.Lock()
@@ -565,7 +640,7 @@ func lookupResource(v any, byID map[resourceKey]*load.Resource) (*load.Resource,
 //     needs a request in the Deployment it scales);
 //   - "related": [{"path", "resource"?}], further places the author should
 //     see, in the input (or the named resource).
-func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *ast.Term) (*ast.Term, error), r *load.Resource, input *ast.Term, nsModes map[string]PSSModes, byID map[resourceKey]*load.Resource) (findings []report.Finding, errs []report.InputError) {
+func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *ast.Term) (ast.Set, error), r *load.Resource, input *ast.Term, nsModes map[string]PSSModes, byID map[resourceKey]*load.Resource) (findings []report.Finding, errs []report.InputError) {
 	id := r.ID()
 	fail := func(msg string) {
 		loc := r.Locate(nil)
@@ -583,7 +658,7 @@ func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *as
 	}
 	ectx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
-	all, err := eval(ectx, input)
+	set, err := eval(ectx, input)
 	if err != nil {
 		if ectx.Err() != nil && ctx.Err() == nil {
 			fail(fmt.Sprintf("evaluating policies took longer than %v and was stopped: a policy loops over a huge set or builds a huge value (%v)", e.opts.Timeout, err))
@@ -592,7 +667,7 @@ func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *as
 		}
 		return nil, errs
 	}
-	if all == nil {
+	if set == nil {
 		return nil, nil
 	}
 	modes, ok := nsModes[id.Namespace]
@@ -666,10 +741,6 @@ func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *as
 			}
 		}
 		findings = append(findings, f)
-	}
-	set, _ := all.Value.(ast.Set)
-	if set == nil {
-		return nil, nil
 	}
 	set.Foreach(func(x *ast.Term) {
 		pair, _ := x.Value.(*ast.Array)

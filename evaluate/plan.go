@@ -14,9 +14,9 @@ type Evaluator string
 const (
 	// EvaluatorPlan evaluates each query's plan (OPA's intermediate
 	// representation, as OPA compiles to WebAssembly) with kubegate's plan
-	// evaluator, about three times faster than topdown; a query whose plan
+	// evaluator, about three times faster than topdown; a rule whose plan
 	// needs what that evaluator lacks (a with statement, a built-in that
-	// reads the clock or the network) falls back to topdown.
+	// reads the clock or the network) is evaluated by topdown.
 	EvaluatorPlan Evaluator = "plan"
 	// EvaluatorTopdown evaluates every query with OPA's topdown evaluator,
 	// the reference.

@@ -24,7 +24,7 @@ func TestBuiltinPoliciesPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	for g, pkg := range e.groups {
-		if _, err := e.plan("data." + pkg + ".findings"); err != nil || e.plans[g] == nil {
+		if _, err := e.plan("data." + pkg + ".planned"); err != nil || e.plans[g] == nil || e.unplanned[g] {
 			t.Errorf("group %s: not planned: %v", pkg, err)
 		}
 	}
@@ -248,28 +248,50 @@ spec:
 `
 
 // A user policy that the plan evaluator cannot run (it reads the clock)
-// is evaluated by topdown, with the other rules of the kinds it applies to.
+// is evaluated by topdown; the other rules of the kinds it applies to stay
+// on the plan evaluator.
 func TestUnplannableUserPolicyFallsBackToTopdown(t *testing.T) {
 	policy := fstest.MapFS{"clock.rego": {Data: []byte(`package main
 
 import rego.v1
 
 deny contains msg if {
-	input.kind == "ConfigMap"
 	time.now_ns() > 0
-	msg := sprintf("ConfigMap %s checked at a time", [input.metadata.name])
+	msg := sprintf("%s %s checked at a time", [input.kind, input.metadata.name])
 }
 `)}}
-	e := newEngine(t, Options{PSS: DefaultPSSModes, UserPolicies: []PolicyDir{{Name: "policy", FS: policy}}})
-	if e.plans[e.group("ConfigMap")] != nil {
-		t.Error("the ConfigMap group is planned, though its user policy reads the clock")
+	opts := Options{PSS: DefaultPSSModes, UserPolicies: []PolicyDir{{Name: "policy", FS: policy}}}
+	e := newEngine(t, opts)
+	g := e.group("Deployment")
+	if e.plans[g] == nil || !e.unplanned[g] {
+		t.Fatalf("Deployment group: plan %v, unplanned %v; want the built-in rules planned and main.deny on topdown", e.plans[g] != nil, e.unplanned[g])
 	}
-	res, err := e.Evaluate(context.Background(), loadFiles(t, map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"}))
+	resources := loadFiles(t, map[string]string{"d.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: web, image: nginx:1.27, securityContext: {privileged: true}}
+`})
+	res, err := e.Evaluate(context.Background(), resources)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Findings) != 1 || res.Findings[0].Message != "ConfigMap settings checked at a time" {
-		t.Errorf("findings %+v", res.Findings)
+	if user := byRule(res.Findings, "main.deny"); len(user) != 1 || user[0].Message != "Deployment web checked at a time" {
+		t.Errorf("main.deny findings %+v", user)
+	}
+	if len(byRule(res.Findings, "pss.privileged")) != 1 {
+		t.Errorf("no pss.privileged finding among %+v", res.Findings)
+	}
+	opts.Evaluator = EvaluatorTopdown
+	want, err := newEngine(t, opts).Evaluate(context.Background(), resources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Findings) != len(res.Findings) {
+		t.Errorf("%d findings, topdown alone gives %d", len(res.Findings), len(want.Findings))
 	}
 }
 
