@@ -16,18 +16,18 @@ import (
 const target = "kubegate-plan"
 
 // planCapture receives the plan of the query being prepared. rego offers a
-// plan only to a registered target plugin, and plugins are global: mu
-// serialises planning.
+// plan only to a registered target plugin, and plugins are global: it is
+// registered by the first Compile (not when the package is imported), and
+// mu serialises planning.
 type planCapture struct {
 	mu   sync.Mutex
 	plan *ir.Policy
 }
 
-var capture = func() *planCapture {
-	c := &planCapture{}
-	rego.RegisterPlugin(target, c)
-	return c
-}()
+var (
+	capture  = &planCapture{}
+	register sync.Once
+)
 
 func (*planCapture) IsTarget(t string) bool { return t == target }
 
@@ -42,6 +42,7 @@ func (c *planCapture) PrepareForEval(_ context.Context, p *ir.Policy, _ ...rego.
 // back with c.WithEvalMode(ast.EvalModeTopdown) to evaluate with topdown
 // too.
 func Compile(c *ast.Compiler, query string) (*Program, error) {
+	register.Do(func() { rego.RegisterPlugin(target, capture) })
 	capture.mu.Lock()
 	defer capture.mu.Unlock()
 	capture.plan = nil
