@@ -83,7 +83,7 @@ spec:
 // BenchmarkCheck runs the whole `kubegate check --offline --fail-on never
 // -o json` over the yardstick at 1x (10,000 resources), 4x and 16x, to show
 // how time per resource grows with the input: no rule scans a namespace,
-// so the growth (about 1.7x per resource at 4x, GOGC 400) is the
+// so the growth (about 1.4x per resource at 4x, GOGC 400) is the
 // collector's and the page faults' of a larger heap.
 func BenchmarkCheck(b *testing.B) {
 	for _, scale := range []int{1, 4, 16} {
