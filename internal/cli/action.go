@@ -51,6 +51,7 @@ var actionInputs = []actionInput{
 	{"cache-dir", "cache-dir", single},
 	{"allowed-registry", "allowed-registry", multi},
 	{"shard", "shard", single},
+	{"evaluator", "evaluator", single},
 	{"paths", "", multi},
 }
 
