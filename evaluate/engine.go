@@ -7,7 +7,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -371,7 +370,7 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 			if p := e.plans[g]; p != nil {
 				rs, err := p.Eval(ctx, input, data)
 				if err != nil {
-					return nil, e.planError(err)
+					return nil, err
 				}
 				if t := planResult(rs); t != nil {
 					set, _ := t.Value.(ast.Set)
@@ -466,15 +465,6 @@ func (e *Engine) planData(resources []*load.Resource, inputs []*ast.Term) (*ast.
 	return ast.NewTerm(root), nil
 }
 
-// planError words an error of the plan evaluator as topdown's would be.
-func (e *Engine) planError(err error) error {
-	var c *vm.Conflict
-	if errors.As(err, &c) {
-		return fmt.Errorf("eval_conflict_error: %s", c.Msg)
-	}
-	return err
-}
-
 // cachePackage holds rules over data.kubegate.resources alone (no input):
 // lookup tables such as "the HPAs that target each workload". They are
 // evaluated once per run and stored as data.kubegate.cache, so that a rule
@@ -502,7 +492,7 @@ func (e *Engine) buildCache(ctx context.Context, store storage.Store, data *ast.
 	if e.cachePlan != nil {
 		rs, err := e.cachePlan.Eval(ctx, nil, data)
 		if err != nil {
-			return fmt.Errorf("building the policies' lookup tables: %w", e.planError(err))
+			return fmt.Errorf("building the policies' lookup tables: %w", err)
 		}
 		cache = planResult(rs)
 	} else {

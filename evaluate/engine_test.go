@@ -401,38 +401,40 @@ func TestEvaluateBadPolicyIsAnInputError(t *testing.T) {
 			pkg:  "kubegate.rules.custom.conflict",
 			body: "x := 1 if true\n\nx := 2 if true\n\n" +
 				`violations contains {"msg": "never", "path": []} if x`,
-			message: []string{"ConfigMap team/cfg", "evaluating policies"},
+			message: []string{"ConfigMap team/cfg", "evaluating policies", "bad.rego:", "eval_conflict_error", "conflicting values"},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			bad := ruleMeta{
-				Title: "Bad", Description: "Reports improperly.", Docs: "https://example.com/bad",
-				ID: "custom.bad", Severity: "error", Fix: "Nothing to fix.", Body: tt.body,
-			}.module(tt.pkg)
-			e := newEngine(t, Options{Policies: policyFS(map[string]string{"good.rego": good, "bad.rego": bad})})
-			res := evaluate(t, e, loadFiles(t, map[string]string{
-				"cm.yaml": "# a config map\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: team\n",
-			}))
-			if n := len(byRule(res.Findings, "custom.bad")); n > 0 {
-				t.Errorf("the bad rule made %d findings, want none", n)
-			}
-			if good := byRule(res.Findings, "custom.good"); tt.othersSurvive && len(good) != 1 {
-				t.Errorf("the good rule made %d findings, want 1", len(good))
-			}
-			if len(res.Errors) != 1 {
-				t.Fatalf("got %d errors, want 1: %v", len(res.Errors), res.Errors)
-			}
-			got := res.Errors[0]
-			if got.File != "cm.yaml" || got.Line != 2 {
-				t.Errorf("error at %s:%d, want cm.yaml:2", got.File, got.Line)
-			}
-			for _, s := range tt.message {
-				if !strings.Contains(got.Message, s) {
-					t.Errorf("error %q does not contain %q", got.Message, s)
+		for _, ev := range []Evaluator{EvaluatorPlan, EvaluatorTopdown} {
+			t.Run(tt.name+"/"+string(ev), func(t *testing.T) {
+				bad := ruleMeta{
+					Title: "Bad", Description: "Reports improperly.", Docs: "https://example.com/bad",
+					ID: "custom.bad", Severity: "error", Fix: "Nothing to fix.", Body: tt.body,
+				}.module(tt.pkg)
+				e := newEngine(t, Options{Evaluator: ev, Policies: policyFS(map[string]string{"good.rego": good, "bad.rego": bad})})
+				res := evaluate(t, e, loadFiles(t, map[string]string{
+					"cm.yaml": "# a config map\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: team\n",
+				}))
+				if n := len(byRule(res.Findings, "custom.bad")); n > 0 {
+					t.Errorf("the bad rule made %d findings, want none", n)
 				}
-			}
-		})
+				if good := byRule(res.Findings, "custom.good"); tt.othersSurvive && len(good) != 1 {
+					t.Errorf("the good rule made %d findings, want 1", len(good))
+				}
+				if len(res.Errors) != 1 {
+					t.Fatalf("got %d errors, want 1: %v", len(res.Errors), res.Errors)
+				}
+				got := res.Errors[0]
+				if got.File != "cm.yaml" || got.Line != 2 {
+					t.Errorf("error at %s:%d, want cm.yaml:2", got.File, got.Line)
+				}
+				for _, s := range tt.message {
+					if !strings.Contains(got.Message, s) {
+						t.Errorf("error %q does not contain %q", got.Message, s)
+					}
+				}
+			})
+		}
 	}
 }
 

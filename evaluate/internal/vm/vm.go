@@ -34,6 +34,7 @@ import (
 // Program is a prepared plan, safe for concurrent evaluations.
 type Program struct {
 	plan    *ir.Plan
+	files   []string // the policy files that statements' locations index
 	strings []*ast.Term
 	numbers []*ast.Term
 	funcs   []*function
@@ -70,6 +71,9 @@ func Prepare(pol *ir.Policy) (*Program, error) {
 	}
 	p := &Program{plan: pol.Plans.Plans[0]}
 	if pol.Static != nil {
+		for _, f := range pol.Static.Files {
+			p.files = append(p.files, f.Value)
+		}
 		for _, s := range pol.Static.Strings {
 			p.strings = append(p.strings, ast.StringTerm(s.Value))
 			p.numbers = append(p.numbers, ast.NewTerm(ast.Number(s.Value)))
@@ -289,13 +293,26 @@ func (r *renumber) stmt(s ir.Stmt) error {
 }
 
 // Conflict is an evaluation error: a complete rule or function with two
-// different values, or an object rule with two values for one key.
+// different values, or an object rule with two values for one key. Its
+// text is worded as topdown's: "FILE:ROW: eval_conflict_error: ...".
 type Conflict struct {
-	Loc *ir.Location
-	Msg string
+	File string
+	Row  int
+	Msg  string
 }
 
-func (c *Conflict) Error() string { return c.Msg }
+func (c *Conflict) Error() string {
+	return fmt.Sprintf("%s:%d: eval_conflict_error: %s", c.File, c.Row, c.Msg)
+}
+
+// conflict makes the Conflict of a statement.
+func (m *machine) conflict(loc ir.Location, format string, args ...any) *Conflict {
+	c := &Conflict{Row: loc.Row, Msg: fmt.Sprintf(format, args...)}
+	if loc.File >= 0 && loc.File < len(m.p.files) {
+		c.File = m.p.files[loc.File]
+	}
+	return c
+}
 
 // Eval evaluates the plan with input and data, returning the result set's
 // values (each an object of the query's variables). Built-in errors make
@@ -450,7 +467,7 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		v := m.read(s.Source, l)
 		if cur := l[s.Target]; cur != nil {
 			if v == nil || ast.Compare(cur.Value, v.Value) != 0 {
-				return 0, &Conflict{Loc: &s.Location, Msg: "complete rules must not produce multiple outputs"}
+				return 0, m.conflict(s.Location, "the rule produced conflicting values: %v and %v", cur, v)
 			}
 			return normal, nil
 		}
@@ -507,7 +524,7 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		}
 		if cur := obj.Get(k); cur != nil {
 			if ast.Compare(cur.Value, v.Value) != 0 {
-				return 0, &Conflict{Loc: &s.Location, Msg: "object keys must be unique"}
+				return 0, m.conflict(s.Location, "object keys must be unique: %v has the values %v and %v", k, cur, v)
 			}
 			return normal, nil
 		}
@@ -518,11 +535,11 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		a, aok := value(l[s.A]).(ast.Object)
 		b, bok := value(l[s.B]).(ast.Object)
 		if !aok || !bok {
-			return 0, &Conflict{Loc: &s.Location, Msg: "cannot merge a base document with a virtual document that is not an object"}
+			return 0, m.conflict(s.Location, "cannot merge a base document with a virtual document that is not an object")
 		}
 		merged, ok := a.Merge(b)
 		if !ok {
-			return 0, &Conflict{Loc: &s.Location, Msg: "base and virtual documents conflict"}
+			return 0, m.conflict(s.Location, "base and virtual documents conflict")
 		}
 		l[s.Target] = ast.NewTerm(merged)
 	case *ir.MakeSetStmt:

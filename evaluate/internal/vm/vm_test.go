@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -157,6 +158,14 @@ func TestPlanMatchesTopdown(t *testing.T) {
 				t.Fatalf("topdown error %v, plan error %v", tdErr, vmErr)
 			}
 			if tdErr != nil {
+				// A conflict names the same place, as topdown words it.
+				prefix := func(err error) string {
+					s, _, _ := strings.Cut(err.Error(), " eval_conflict_error:")
+					return s
+				}
+				if !strings.Contains(vmErr.Error(), "eval_conflict_error:") || prefix(vmErr) != prefix(tdErr) {
+					t.Errorf("topdown error %q, plan error %q", tdErr, vmErr)
+				}
 				return
 			}
 			var want, got any
