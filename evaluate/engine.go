@@ -236,9 +236,9 @@ func New(opts Options) (*Engine, error) {
 	// clock, say) moves to its group's topdown query; the others stay.
 	unplannable := map[string]bool{}
 	for g, pkg := range e.groups {
-		if _, err := e.plan("data." + pkg + ".planned"); err != nil {
+		if _, err := vm.Compile(e.compiler, "data."+pkg+".planned"); err != nil {
 			for _, id := range e.groupRules[g] {
-				if _, err := e.plan(e.byPkg[id].Query); err != nil {
+				if _, err := vm.Compile(e.compiler, e.byPkg[id].Query); err != nil {
 					unplannable[id] = true
 				}
 			}
@@ -251,11 +251,11 @@ func New(opts Options) (*Engine, error) {
 	}
 	for g, pkg := range e.groups {
 		if e.planned[g] {
-			e.plans[g], _ = e.plan("data." + pkg + ".planned")
+			e.plans[g], _ = vm.Compile(e.compiler, "data."+pkg+".planned")
 		}
 	}
 	if e.hasCache() {
-		e.cachePlan, _ = e.plan("data." + cachePackage)
+		e.cachePlan, _ = vm.Compile(e.compiler, "data."+cachePackage)
 	}
 	return e, nil
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-
-	"github.com/kubegate/kubegate/evaluate/internal/vm"
 )
 
 // Evaluator chooses how policies are evaluated.
@@ -32,15 +30,6 @@ func ParseEvaluator(s string) (Evaluator, error) {
 		return e, nil
 	}
 	return "", fmt.Errorf("unknown evaluator %q (plan or topdown)", s)
-}
-
-// plan returns the prepared plan of query over the engine's compiled
-// policies, or an error when the plan evaluator cannot run it.
-func (e *Engine) plan(query string) (*vm.Program, error) {
-	// Planning switches the compiler to IR mode, which only skips building
-	// indices that topdown uses; switch it back for topdown's queries.
-	defer e.compiler.WithEvalMode(ast.EvalModeTopdown)
-	return vm.Compile(e.compiler, query)
 }
 
 // planResult reads the value of a plan's single-expression query from its

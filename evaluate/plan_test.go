@@ -24,14 +24,14 @@ func TestBuiltinPoliciesPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	for g, pkg := range e.groups {
-		if _, err := e.plan("data." + pkg + ".planned"); err != nil || e.plans[g] == nil || e.unplanned[g] {
+		if _, err := vm.Compile(e.compiler, "data."+pkg+".planned"); err != nil || e.plans[g] == nil || e.unplanned[g] {
 			t.Errorf("group %s: not planned: %v", pkg, err)
 		}
 	}
 	if !e.hasCache() {
 		t.Fatal("no lookup tables")
 	}
-	if _, err := e.plan("data." + cachePackage); err != nil || e.cachePlan == nil {
+	if _, err := vm.Compile(e.compiler, "data."+cachePackage); err != nil || e.cachePlan == nil {
 		t.Errorf("lookup tables: not planned: %v", err)
 	}
 }
@@ -87,18 +87,25 @@ func TestPlanEvaluatorMatchesTopdown(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: plan: %v", dir, err)
 		}
-		for _, r := range []*Result{want, got} {
-			slices.SortFunc(r.Findings, func(a, b report.Finding) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-			slices.SortFunc(r.Errors, func(a, b report.InputError) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-		}
-		if !reflect.DeepEqual(want, got) {
-			t.Errorf("%s: the evaluators differ:\ntopdown %d findings %v\nplan    %d findings %v", dir, len(want.Findings), want, len(got.Findings), got)
-		}
+		sameResults(t, dir, want, got)
 		total += len(want.Findings)
 		t.Logf("%s: %d resources, %d findings, %d errors", dir, len(loaded.Resources), len(want.Findings), len(want.Errors))
 	}
 	if total < 100 {
 		t.Errorf("only %d findings compared: the inputs prove little", total)
+	}
+}
+
+// sameResults fails the test unless topdown's and the plan evaluator's
+// results are the same, in any order.
+func sameResults(t *testing.T, what string, want, got *Result) {
+	t.Helper()
+	for _, r := range []*Result{want, got} {
+		slices.SortFunc(r.Findings, func(a, b report.Finding) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		slices.SortFunc(r.Errors, func(a, b report.InputError) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("%s: the evaluators differ:\ntopdown %d findings %v\nplan    %d findings %v", what, len(want.Findings), want, len(got.Findings), got)
 	}
 }
 
@@ -325,12 +332,6 @@ func FuzzEvaluators(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range []*Result{want, got} {
-			slices.SortFunc(r.Findings, func(a, b report.Finding) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-			slices.SortFunc(r.Errors, func(a, b report.InputError) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-		}
-		if !reflect.DeepEqual(want, got) {
-			t.Errorf("the evaluators differ:\ntopdown %v\nplan    %v", want, got)
-		}
+		sameResults(t, "the manifest", want, got)
 	})
 }

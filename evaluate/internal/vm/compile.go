@@ -37,14 +37,14 @@ func (c *planCapture) PrepareForEval(_ context.Context, p *ir.Policy, _ ...rego.
 }
 
 // Compile plans query over the compiled policies of c with OPA's planner
-// and prepares the plan. Planning leaves c in IR mode (ast.EvalModeIR),
-// which only skips building topdown's indices for later queries; switch it
-// back with c.WithEvalMode(ast.EvalModeTopdown) to evaluate with topdown
-// too.
+// and prepares the plan. rego switches c to IR mode to plan, which only
+// skips building topdown's indices for later queries; Compile switches it
+// back to topdown's mode, so c serves both evaluators.
 func Compile(c *ast.Compiler, query string) (*Program, error) {
 	register.Do(func() { rego.RegisterPlugin(target, capture) })
 	capture.mu.Lock()
 	defer capture.mu.Unlock()
+	defer c.WithEvalMode(ast.EvalModeTopdown)
 	capture.plan = nil
 	_, err := rego.New(
 		rego.Query(query),

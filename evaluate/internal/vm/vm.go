@@ -14,7 +14,7 @@
 // tests compare the two on every fixture, the corpus and the yardstick.
 //
 // Prepare refuses a plan with a with statement, a dynamic call or a
-// built-in outside Pure (one that reads the clock, randomness, the network
+// built-in outside pure (one that reads the clock, randomness, the network
 // or OPA's caches), so that the caller falls back to topdown.
 package vm
 
@@ -57,7 +57,6 @@ type function struct {
 type call struct {
 	fn      *function
 	builtin topdown.BuiltinFunc
-	name    string
 }
 
 // ErrUnsupported is wrapped by Prepare's error when the plan needs
@@ -211,15 +210,15 @@ func (r *renumber) stmt(s ir.Stmt) error {
 			if len(fn.params) != len(s.Args) {
 				return fmt.Errorf("call of %s with %d arguments, want %d", s.Func, len(s.Args), len(fn.params))
 			}
-			r.call = call{fn: fn, name: s.Func}
+			r.call = call{fn: fn}
 			return nil
 		}
 		bi, ok := ast.BuiltinMap[s.Func]
 		f := topdown.GetBuiltin(s.Func)
-		if !ok || f == nil || bi.Decl.Result() == nil || !Pure(s.Func) {
+		if !ok || f == nil || bi.Decl.Result() == nil || !pure(s.Func) {
 			return fmt.Errorf("%w: built-in function %s", ErrUnsupported, s.Func)
 		}
-		r.call = call{builtin: f, name: s.Func}
+		r.call = call{builtin: f}
 	case *ir.DotStmt:
 		r.local(&s.Target)
 		return r.op(&s.Source, &s.Key)
@@ -746,10 +745,10 @@ func (m *machine) call(s *callStmt, l []*ast.Term) (*ast.Term, error) {
 	return out, nil
 }
 
-// Pure reports whether the plan evaluator may call a built-in: a function
+// pure reports whether the plan evaluator may call a built-in: a function
 // of its arguments alone, which needs nothing of OPA's evaluation context
 // (no clock, randomness, network, caches, tracing or printing).
-func Pure(name string) bool {
+func pure(name string) bool {
 	switch name {
 	case "internal.member_2", "internal.member_3":
 		return true

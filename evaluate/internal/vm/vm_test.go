@@ -139,7 +139,6 @@ func TestPlanMatchesTopdown(t *testing.T) {
 			if err != nil {
 				t.Fatalf("plan: %v", err)
 			}
-			c.WithEvalMode(ast.EvalModeTopdown)
 			input, data := term(t, tc.input), term(t, tc.data)
 			if data == nil {
 				data = ast.NewTerm(ast.NewObject())
