@@ -208,11 +208,7 @@ func TestEncodeFormats(t *testing.T) {
 		for _, c := range doc.Components {
 			found[c.Name] = c.Version + " " + c.PURL
 		}
-		for _, name := range []string{"liblzma5", "xz-utils"} {
-			if !strings.HasPrefix(found[name], "5.6.1-1 pkg:deb/debian/"+name+"@5.6.1-1") {
-				t.Errorf("component %s = %q", name, found[name])
-			}
-		}
+		hasXZ(t, "component", found)
 	})
 
 	t.Run("spdx-json", func(t *testing.T) {
@@ -256,11 +252,7 @@ func TestEncodeFormats(t *testing.T) {
 				}
 			}
 		}
-		for _, name := range []string{"liblzma5", "xz-utils"} {
-			if !strings.HasPrefix(found[name], "5.6.1-1 pkg:deb/debian/"+name+"@5.6.1-1") {
-				t.Errorf("package %s = %q", name, found[name])
-			}
-		}
+		hasXZ(t, "package", found)
 	})
 
 	t.Run("syft-json", func(t *testing.T) {
@@ -286,6 +278,17 @@ func TestEncodeFormats(t *testing.T) {
 			t.Errorf("Encode(cyclonedx-xml) error = %v", err)
 		}
 	})
+}
+
+// hasXZ checks that an SBOM's packages (name -> "version purl") list the
+// test image's xz packages, version 5.6.1-1, with Debian purls.
+func hasXZ(t *testing.T, what string, found map[string]string) {
+	t.Helper()
+	for _, name := range []string{"liblzma5", "xz-utils"} {
+		if !strings.HasPrefix(found[name], "5.6.1-1 pkg:deb/debian/"+name+"@5.6.1-1") {
+			t.Errorf("%s %s = %q", what, name, found[name])
+		}
+	}
 }
 
 // TestDeterministic scans the same image from two different layout dirs

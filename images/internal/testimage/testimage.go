@@ -288,11 +288,7 @@ func AppendLayout(dir string, img v1.Image, annotations map[string]string) error
 	if err != nil {
 		return err
 	}
-	var opts []layout.Option
-	if len(annotations) > 0 {
-		opts = append(opts, layout.WithAnnotations(annotations))
-	}
-	return p.AppendImage(img, opts...)
+	return p.AppendImage(img, annotated(annotations)...)
 }
 
 // AppendIndexLayout adds the image index idx to the layout at dir (created
@@ -302,11 +298,16 @@ func AppendIndexLayout(dir string, idx v1.ImageIndex, annotations map[string]str
 	if err != nil {
 		return err
 	}
-	var opts []layout.Option
-	if len(annotations) > 0 {
-		opts = append(opts, layout.WithAnnotations(annotations))
+	return p.AppendIndex(idx, annotated(annotations)...)
+}
+
+// annotated is the layout option that sets a descriptor's annotations,
+// none for nil.
+func annotated(annotations map[string]string) []layout.Option {
+	if len(annotations) == 0 {
+		return nil
 	}
-	return p.AppendIndex(idx, opts...)
+	return []layout.Option{layout.WithAnnotations(annotations)}
 }
 
 func openOrCreate(dir string) (layout.Path, error) {
