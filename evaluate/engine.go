@@ -284,7 +284,83 @@ type Result struct {
 // Evaluate runs every rule over every resource. Each policy sees one
 // resource as input and all of them as data.kubegate.resources, indexed by
 // kind, namespace and name.
+//
+// A chart rendered with other values (a ci/*-values.yaml variant) is a
+// deployment of its own: its resources are evaluated together, with the
+// input's Namespaces (their Pod Security labels apply to it too), apart
+// from everything else. A finding a variant shares with an earlier
+// rendering (the same rule, resource, field, place and message) is
+// reported once, for the earlier one: the line to fix is the same.
 func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Result, error) {
+	scopes := byScope(resources)
+	if len(scopes) == 1 {
+		return e.evaluate(ctx, scopes[0])
+	}
+	var namespaces []*load.Resource
+	for _, r := range scopes[0] {
+		if id := r.ID(); id.Kind == "Namespace" && r.Scope() == "" {
+			namespaces = append(namespaces, r)
+		}
+	}
+	res := &Result{}
+	seen := map[string]bool{}
+	for i, group := range scopes {
+		if i > 0 {
+			group = append(slices.Clip(group), namespaces...)
+		}
+		r, err := e.evaluate(ctx, group)
+		if err != nil {
+			return nil, err
+		}
+		var keys []string
+		for _, f := range r.Findings {
+			k := sharedKey(f)
+			if seen[k] {
+				continue
+			}
+			keys = append(keys, k)
+			res.Findings = append(res.Findings, f)
+		}
+		for _, k := range keys {
+			seen[k] = true
+		}
+		for _, x := range r.Errors {
+			if !slices.Contains(res.Errors, x) {
+				res.Errors = append(res.Errors, x)
+			}
+		}
+	}
+	return res, ctx.Err()
+}
+
+// byScope groups resources by Resource.Scope, the shared scope first,
+// then in the order they came.
+func byScope(resources []*load.Resource) [][]*load.Resource {
+	index := map[string]int{"": 0}
+	out := [][]*load.Resource{nil}
+	for _, r := range resources {
+		s := r.Scope()
+		i, ok := index[s]
+		if !ok {
+			i = len(out)
+			index[s] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], r)
+	}
+	if len(out[0]) == 0 && len(out) > 1 {
+		out = out[1:]
+	}
+	return out
+}
+
+// sharedKey is what makes two findings of different renderings the same.
+func sharedKey(f report.Finding) string {
+	id := f.Resource
+	return strings.Join([]string{f.Rule, id.APIVersion, id.Kind, id.Namespace, id.Name, f.Field, f.Location.String(), f.Message}, "\x00")
+}
+
+func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource) (*Result, error) {
 	res := &Result{}
 	// Every resource as an OPA value, once: the input of its own
 	// evaluation and, for the plan evaluator, its entry in data.
@@ -597,10 +673,11 @@ func (e *Engine) pssExempt(r *load.Resource, id report.Resource) bool {
 // pssViolation is one violation of a Pod Security check, before the
 // violations of a check in one resource become one finding.
 type pssViolation struct {
-	sev  report.Severity
-	msg  string
-	path load.Path
-	loc  report.Location
+	sev     report.Severity
+	msg     string
+	path    load.Path
+	loc     report.Location
+	related []report.Location
 }
 
 // resourceKey is how data.kubegate.resources keys a resource.
@@ -697,7 +774,8 @@ func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *as
 				return
 			}
 			if sev := e.pss.severity(rule, modes, lo, hi); sev != report.SeverityNone {
-				pss[rule] = append(pss[rule], pssViolation{sev: sev, msg: msg, path: path, loc: r.Locate(path)})
+				loc, related := r.Where(path)
+				pss[rule] = append(pss[rule], pssViolation{sev: sev, msg: msg, path: path, loc: loc, related: related})
 			}
 			return
 		}
@@ -709,13 +787,15 @@ func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *as
 				return
 			}
 		}
+		loc, also := subject.Where(path)
 		f := report.Finding{
 			Rule:     rule.ID,
 			Severity: rule.Severity,
 			Message:  msg,
 			Resource: subject.ID(),
 			Field:    path.String(),
-			Location: subject.Locate(path),
+			Location: loc,
+			Related:  also,
 		}
 		related, _ := toInterface(field(v, "related")).([]any)
 		for _, x := range related {
@@ -762,6 +842,15 @@ func mergePSS(rule *Rule, id report.Resource, vs []pssViolation) report.Finding 
 		}
 		if i > 0 && v.loc != f.Location && !slices.Contains(f.Related, v.loc) {
 			f.Related = append(f.Related, v.loc)
+		}
+	}
+	// Then the places behind each (the template line of a value a chart
+	// copied from its values).
+	for _, v := range vs {
+		for _, l := range v.related {
+			if l != f.Location && !slices.Contains(f.Related, l) {
+				f.Related = append(f.Related, l)
+			}
 		}
 	}
 	f.Message = strings.Join(msgs, "; ")

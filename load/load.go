@@ -5,6 +5,7 @@
 package load
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -12,13 +13,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kubegate/kubegate/load/internal/helm"
 	"github.com/kubegate/kubegate/report"
 )
 
@@ -48,6 +52,14 @@ type Options struct {
 	// Shard, when Count > 1, loads only the inputs of shard Index (1 to
 	// Count): see Shard.
 	Shard Shard
+	// KubeVersion is the target cluster's version (v1.N): charts render
+	// with its capabilities. Empty means DefaultKubeVersion.
+	KubeVersion string
+	// Charts configure how charts render; a chart without an entry
+	// renders with its own values.
+	Charts []ChartConfig
+	// ChartTimeout bounds one rendering of a chart (0: 10 s).
+	ChartTimeout time.Duration
 }
 
 // Shard is one part of a run split across parallel jobs (a CI matrix).
@@ -76,7 +88,16 @@ func (s Shard) owns(key string) bool {
 type Resource struct {
 	Object map[string]any
 	Source *Source
+	// Variant names the values a chart was rendered with, when it is not
+	// the chart's main rendering (ci/prod-values.yaml, say): resources of
+	// one variant are evaluated together, apart from the rest.
+	Variant string
+	scope   string
 }
+
+// Scope says which resources are deployed together: "" for everything
+// but the variants of charts, each of which is a deployment of its own.
+func (r *Resource) Scope() string { return r.scope }
 
 // ID names the resource in findings.
 func (r *Resource) ID() report.Resource {
@@ -87,6 +108,7 @@ func (r *Resource) ID() report.Resource {
 		Kind:       str(r.Object, "kind"),
 		Namespace:  str(meta, "namespace"),
 		Name:       str(meta, "name"),
+		Variant:    r.Variant,
 	}
 }
 
@@ -95,13 +117,24 @@ func (r *Resource) Locate(p Path) report.Location {
 	return r.Source.Locate(r.Object, p)
 }
 
+// Where is Locate with the other places worth seeing (see Source.Where).
+func (r *Resource) Where(p Path) (report.Location, []report.Location) {
+	return r.Source.Where(r.Object, p)
+}
+
 // Result is everything Load read.
 type Result struct {
 	Resources []*Resource
 	Errors    []report.InputError
-	// Inputs counts the files and kustomizations loaded; OtherShards those
-	// left to other shards.
+	// Inputs counts the files, kustomizations and charts loaded;
+	// OtherShards those left to other shards.
 	Inputs, OtherShards int
+	// Skipped counts the files of scanned directories that hold no
+	// Kubernetes object (Ansible playbooks, CI configuration, values).
+	Skipped int
+	// Unchecked are parts of charts that could not be rendered, for
+	// reasons that are not errors in the input.
+	Unchecked []Unchecked
 }
 
 // StdinName is the file name reported for standard input.
@@ -127,13 +160,15 @@ func Load(paths []string, opts Options) *Result {
 	}
 	l.res.Inputs = len(jobs)
 	l.run(jobs)
+	l.closeRoots()
 	return &l.res
 }
 
 type loader struct {
-	opts Options
-	mu   sync.Mutex
-	res  Result
+	opts  Options
+	mu    sync.Mutex
+	res   Result
+	roots map[string]*helm.Files
 }
 
 func newLoader(opts Options) (*loader, error) {
@@ -164,6 +199,8 @@ func (l *loader) shardKey(j job) string {
 	switch {
 	case j.kust != "":
 		return l.display(j.kust)
+	case j.chart != "":
+		return l.display(j.chart)
 	case j.file == "-":
 		return ""
 	default:
@@ -171,11 +208,16 @@ func (l *loader) shardKey(j job) string {
 	}
 }
 
-// job is one unit of loading: a plain file or a kustomization to render.
+// job is one unit of loading: a plain file, a kustomization or a chart to
+// render.
 type job struct {
-	file string // absolute path of a plain file ("-" for stdin)
-	kust string // absolute path of a kustomization directory
-	root string // no file outside it may be read
+	file  string // absolute path of a plain file ("-" for stdin)
+	kust  string // absolute path of a kustomization directory
+	chart string // absolute path of a chart directory
+	root  string // no file outside it may be read
+	// scanned: the file was found in a directory, not named: one that
+	// holds no Kubernetes object is skipped, not an error.
+	scanned bool
 }
 
 func (l *loader) errorf(file string, line int, format string, args ...any) {
@@ -222,10 +264,16 @@ func (l *loader) plan(p string) []job {
 	}
 	root := repositoryRoot(abs, l.opts.WorkDir)
 	if !fi.IsDir() {
-		if isKustomizationFile(filepath.Base(abs)) {
+		switch base := filepath.Base(abs); {
+		case isKustomizationFile(base):
 			return []job{{kust: filepath.Dir(abs), root: root}}
+		case base == chartFile:
+			return []job{{chart: filepath.Dir(abs), root: root}}
 		}
 		return []job{{file: abs, root: root}}
+	}
+	if isChart(abs) {
+		return []job{{chart: abs, root: root}}
 	}
 	if kustomizationFile(abs) != "" {
 		return []job{{kust: abs, root: root}}
@@ -241,11 +289,12 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// walk finds the manifests under a directory: every kustomization that no
-// other kustomization here uses (rendered as one unit), and every YAML or
-// JSON file that is not inside a kustomization's directory.
+// walk finds the manifests under a directory: every chart and every
+// kustomization that no other chart or kustomization here uses (each
+// rendered as one unit), and every YAML or JSON file that is not inside a
+// chart's or a kustomization's directory.
 func (l *loader) walk(dir, root string) []job {
-	var files, kusts []string
+	var files, kusts, charts []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			l.errorf(l.display(p), 0, "cannot read: %v", unwrapPathError(err))
@@ -258,6 +307,12 @@ func (l *loader) walk(dir, root string) []job {
 			// An OCI image layout (images for --image-layout) holds
 			// index.json and blobs, not manifests.
 			if _, err := os.Lstat(filepath.Join(p, "oci-layout")); err == nil {
+				return filepath.SkipDir
+			}
+			// A chart is one unit: its templates, values and subcharts
+			// are never manifests of their own.
+			if isChart(p) {
+				charts = append(charts, p)
 				return filepath.SkipDir
 			}
 			if kustomizationFile(p) != "" {
@@ -282,6 +337,20 @@ func (l *loader) walk(dir, root string) []job {
 		}
 	}
 	var jobs []job
+	for _, c := range charts {
+		info := l.chartInfo(c, root)
+		for _, dep := range info.local {
+			used[dep] = true
+		}
+	}
+	for _, c := range charts {
+		// A library chart renders only through a chart that uses it; a
+		// chart another one uses (file://) or a kustomization inflates
+		// renders through it.
+		if !used[c] && !l.chartInfo(c, root).library {
+			jobs = append(jobs, job{chart: c, root: root})
+		}
+	}
 	for _, k := range kusts {
 		// A component only means something inside a kustomization; one
 		// that nothing here uses cannot be built on its own.
@@ -291,7 +360,7 @@ func (l *loader) walk(dir, root string) []job {
 	}
 	for _, f := range files {
 		if !insideAny(f, kusts) {
-			jobs = append(jobs, job{file: f, root: root})
+			jobs = append(jobs, job{file: f, root: root, scanned: true})
 		}
 	}
 	return jobs
@@ -386,17 +455,17 @@ func (l *loader) run(jobs []job) {
 			defer func() { <-sem; wg.Done() }()
 			defer func() {
 				if r := recover(); r != nil {
-					name := j.file
-					if j.kust != "" {
-						name = j.kust
-					}
+					name := cmp.Or(j.kust, j.chart, j.file)
 					l.errorf(l.display(name), 0, "internal error while loading (please report it): %v", r)
 				}
 			}()
-			if j.kust != "" {
+			switch {
+			case j.kust != "":
 				results[i] = l.renderKustomization(j.kust, j.root)
-			} else {
-				results[i] = l.loadFile(j.file, j.root)
+			case j.chart != "":
+				results[i] = l.renderChart(j.chart, j.root)
+			default:
+				results[i] = l.loadFile(j.file, j.root, j.scanned)
 			}
 		}()
 	}
@@ -470,8 +539,11 @@ func (l *loader) rootName(root string) string {
 	return ""
 }
 
-// loadFile reads one plain YAML/JSON file.
-func (l *loader) loadFile(abs, root string) []*Resource {
+// loadFile reads one plain YAML/JSON file. A file found in a scanned
+// directory that holds no Kubernetes object (an Ansible playbook, a CI
+// configuration, Helm values) is skipped; one named on the command line
+// is an error.
+func (l *loader) loadFile(abs, root string, scanned bool) []*Resource {
 	name := l.display(abs)
 	data, err := l.readFile(abs, root)
 	if err != nil {
@@ -482,27 +554,85 @@ func (l *loader) loadFile(abs, root string) []*Resource {
 		// kubectl decodes a file that looks like JSON as JSON, strictly:
 		// YAML would accept a trailing comma or a comment.
 		if e := checkJSON(data); e != nil {
+			if scanned && !looksLikeManifest(data) {
+				l.skipped()
+				return nil
+			}
 			l.errorf(name, e.line, "%s", e.msg)
 			return nil
 		}
 	}
 	docs, errs := decodeStream(data, l.opts.Limits)
+	if len(errs) > 0 && scanned && !looksLikeManifest(data) {
+		// Not YAML kubegate can read, and nothing in it says Kubernetes:
+		// a template of some other tool, say.
+		l.skipped()
+		return nil
+	}
 	for _, e := range errs {
 		l.errorf(name, e.line, "%s", e.msg)
 	}
+	before := l.errorCount()
 	var out []*Resource
 	for _, d := range docs {
-		out = append(out, l.resources(name, d)...)
+		out = append(out, l.resources(name, d, scanned)...)
+	}
+	if len(out) == 0 && len(errs) == 0 && l.errorCount() == before {
+		if scanned {
+			l.skipped()
+		} else if !hasKustomizeDoc(docs) {
+			l.errorf(name, 0, "no Kubernetes object in this file (a mapping with apiVersion and kind): nothing to check")
+		}
 	}
 	return out
 }
 
-// resources turns one decoded document into resources: a List is unpacked;
-// documents that are not Kubernetes objects are reported.
-func (l *loader) resources(name string, d document) []*Resource {
+func (l *loader) errorCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.res.Errors)
+}
+
+func (l *loader) skipped() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.res.Skipped++
+}
+
+// manifestKeys finds apiVersion and kind keys at the start of a line.
+var manifestKeys = regexp.MustCompile(`(?m)^\s*(?:- )?["']?(apiVersion|kind)["']?\s*:`)
+
+// looksLikeManifest reports whether text that did not parse names both an
+// apiVersion and a kind: a broken manifest rather than some other file.
+func looksLikeManifest(data []byte) bool {
+	seen := map[string]bool{}
+	for _, m := range manifestKeys.FindAllSubmatch(data, -1) {
+		seen[string(m[1])] = true
+	}
+	return seen["apiVersion"] && seen["kind"]
+}
+
+func hasKustomizeDoc(docs []document) bool {
+	for _, d := range docs {
+		if m, ok := d.value.(map[string]any); ok {
+			if k, _ := m["kind"].(string); k == "Kustomization" || k == "Component" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// resources turns one decoded document into resources: a List is unpacked.
+// A document that is not a Kubernetes object is an error in a file named
+// on the command line and skipped in a scanned one (Ansible playbooks are
+// lists; Helm's index.yaml has an apiVersion and no kind).
+func (l *loader) resources(name string, d document, scanned bool) []*Resource {
 	obj, ok := d.value.(map[string]any)
 	if !ok {
-		l.errorf(name, d.node.Line, "document is not a Kubernetes object (a mapping with apiVersion and kind)")
+		if !scanned {
+			l.errorf(name, d.node.Line, "document is not a Kubernetes object (a mapping with apiVersion and kind)")
+		}
 		return nil
 	}
 	kind, _ := obj["kind"].(string)
@@ -512,10 +642,14 @@ func (l *loader) resources(name string, d document) []*Resource {
 		// Some other YAML (Helm values, CI config ...): not ours to judge.
 		return nil
 	case kind == "":
-		l.errorf(name, d.node.Line, "Kubernetes object has apiVersion %q but no kind", apiVersion)
+		if !scanned {
+			l.errorf(name, d.node.Line, "Kubernetes object has apiVersion %q but no kind", apiVersion)
+		}
 		return nil
 	case apiVersion == "":
-		l.errorf(name, d.node.Line, "Kubernetes object of kind %q has no apiVersion", kind)
+		if !scanned {
+			l.errorf(name, d.node.Line, "Kubernetes object of kind %q has no apiVersion", kind)
+		}
 		return nil
 	case kind == "Kustomization" || kind == "Component":
 		return nil
@@ -528,7 +662,7 @@ func (l *loader) resources(name string, d document) []*Resource {
 			if itemsNode != nil && i < len(itemsNode.Content) {
 				n = deref(itemsNode.Content[i])
 			}
-			out = append(out, l.resources(name, document{node: n, value: it})...)
+			out = append(out, l.resources(name, document{node: n, value: it}, scanned)...)
 		}
 		return out
 	}

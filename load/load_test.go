@@ -33,15 +33,20 @@ func loadString(t *testing.T, name, content string) *Result {
 	return Load([]string{name}, Options{WorkDir: dir})
 }
 
+const noObject = "no Kubernetes object in this file (a mapping with apiVersion and kind): nothing to check"
+
 func TestDecodeEdgeCases(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, content string
 		resources           int
 		errs                []report.InputError
 	}{
-		{name: "empty file", file: "a.yaml", content: ""},
-		{name: "empty documents", file: "a.yaml", content: "---\n---\n# only a comment\n---\n"},
-		{name: "not kubernetes", file: "values.yaml", content: "replicaCount: 3\nimage: {tag: x}\n"},
+		// Named on the command line, a file with nothing to check is an
+		// error (in a scanned directory it is skipped: see
+		// TestScannedNonKubernetes).
+		{name: "empty file", file: "a.yaml", content: "", errs: []report.InputError{{File: "a.yaml", Message: noObject}}},
+		{name: "empty documents", file: "a.yaml", content: "---\n---\n# only a comment\n---\n", errs: []report.InputError{{File: "a.yaml", Message: noObject}}},
+		{name: "not kubernetes", file: "values.yaml", content: "replicaCount: 3\nimage: {tag: x}\n", errs: []report.InputError{{File: "values.yaml", Message: noObject}}},
 		{name: "kind without apiVersion", file: "a.yaml", content: "\n\nkind: Pod\nmetadata: {name: x}\n",
 			errs: []report.InputError{{File: "a.yaml", Line: 3, Message: `Kubernetes object of kind "Pod" has no apiVersion`}}},
 		{name: "scalar document", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\njust text\n",

@@ -13,6 +13,9 @@ type Source struct {
 	File   string     // display path of the declaring file
 	Node   *yaml.Node // the resource's root node in File
 	Layers []layer
+	// chart is set when a chart rendered the declaring document: its
+	// positions are then found through the chart's templates and values.
+	chart *chartDoc
 }
 
 // claim is how a layer relates to a field.
@@ -35,6 +38,14 @@ type layer interface {
 // the field or, when the field is missing, at its nearest existing parent;
 // else the layer that introduced that parent.
 func (s *Source) Locate(obj any, p Path) report.Location {
+	at, _ := s.Where(obj, p)
+	return at
+}
+
+// Where is Locate with the other places a person should see: for a value
+// a chart's template copied from the values, the template line; for a line
+// of a named template, the lines that included it.
+func (s *Source) Where(obj any, p Path) (report.Location, []report.Location) {
 	segs, existing := semantic(obj, p)
 	target := segs[:existing]
 	introducer := -1
@@ -43,16 +54,25 @@ func (s *Source) Locate(obj any, p Path) report.Location {
 		c, loc := s.Layers[i].find(target)
 		switch c {
 		case claimSets:
-			return loc
+			return loc, nil
 		case claimContains:
 			introducer, introLoc = i, loc
 		}
 	}
 	mark, _, found := walk(s.Node, target)
 	if found < len(target) && introducer >= 0 {
-		return introLoc
+		return introLoc, nil
 	}
-	return nodeLocation(s.File, mark)
+	if s.chart != nil {
+		// The first key the object lacks, when a field is missing: a
+		// values mapping may be where to write it.
+		missing := ""
+		if found < len(segs) && !segs[found].isIndex {
+			missing = segs[found].key
+		}
+		return s.chart.locate(target[:found], missing)
+	}
+	return nodeLocation(s.File, mark), nil
 }
 
 func nodeLocation(file string, n *yaml.Node) report.Location {

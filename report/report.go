@@ -64,13 +64,20 @@ type Resource struct {
 	Kind       string `json:"kind"`
 	Namespace  string `json:"namespace"`
 	Name       string `json:"name"`
+	// Variant names the values a chart was rendered with, when it is not
+	// the chart's main rendering: ci/prod-values.yaml, say.
+	Variant string `json:"variant,omitempty"`
 }
 
 func (r Resource) String() string {
+	s := r.Kind + " " + r.Name
 	if r.Namespace != "" {
-		return r.Kind + " " + r.Namespace + "/" + r.Name
+		s = r.Kind + " " + r.Namespace + "/" + r.Name
 	}
-	return r.Kind + " " + r.Name
+	if r.Variant != "" {
+		s += " (with " + r.Variant + ")"
+	}
+	return s
 }
 
 // Location is where a person edits the offending value. File is relative to
@@ -222,6 +229,11 @@ func (f Finding) Fingerprint() string {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
+	if f.Resource.Variant != "" {
+		// Only then: fingerprints made before variants existed stay.
+		h.Write([]byte(f.Resource.Variant))
+		h.Write([]byte{0})
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -295,6 +307,7 @@ func compareFindings(a, b Finding) int {
 		{a.Resource.APIVersion, b.Resource.APIVersion},
 		{a.Resource.Namespace, b.Resource.Namespace},
 		{a.Resource.Name, b.Resource.Name},
+		{a.Resource.Variant, b.Resource.Variant},
 		{a.Field, b.Field},
 		{a.Message, b.Message},
 	} {
