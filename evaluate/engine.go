@@ -268,8 +268,9 @@ func (e *Engine) group(kind string) int {
 	return e.otherKinds
 }
 
-// Rules lists every rule, sorted by id.
-func (e *Engine) Rules() []Rule { return e.rules }
+// Rules lists every rule, sorted by id: the policies' and kubegate's own
+// (see hostrules.go).
+func (e *Engine) Rules() []Rule { return withHostRules(e.rules) }
 
 // SetFacts replaces Options.Facts for the next Evaluate: facts such as the
 // image checks' are learnt after the engine is built.

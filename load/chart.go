@@ -301,44 +301,83 @@ func (l *loader) renderChart(dir, root string) []*Resource {
 		all = append(all, rendered{v: v, r: r, out: l.chartResources(r, v)})
 	}
 	ciRendered := slices.ContainsFunc(all, func(x rendered) bool { return x.v.ci && len(x.r.Problems) == 0 })
+	// Renderings that fail alike are reported once, naming them all.
+	type failure struct {
+		p     helm.Problem
+		names []string
+		kind  UncheckedReason // 0: an input error
+	}
+	var failures []*failure
+	note := func(p helm.Problem, v variant, kind UncheckedReason) {
+		for _, f := range failures {
+			if f.p == p && f.kind == kind {
+				f.names = append(f.names, v.Name)
+				return
+			}
+		}
+		failures = append(failures, &failure{p: p, names: []string{v.Name}, kind: kind})
+	}
 	var out []*Resource
 	for _, x := range all {
 		out = append(out, x.out...)
-		if len(x.r.Problems) == 0 {
-			continue
-		}
 		failed := len(x.r.Outputs) == 0
-		switch {
-		case failed && len(c.Missing) > 0:
-			// Most likely the missing dependency: the chart cannot be
-			// rendered here, which is not an error in it.
-			p := x.r.Problems[0]
-			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: report.Location{File: p.File, Line: p.Line},
-				Message: fmt.Sprintf("%s does not render without its missing dependencies (%s), so none of its resources were checked", renderingName(x.v), p.Message)})
-		case failed && !x.v.ci && ciRendered && x.v.Name == "":
-			// The chart's own values leave a required value unset; its
-			// ci/*-values.yaml set it, as chart-testing expects.
-			p := x.r.Problems[0]
-			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: report.Location{File: p.File, Line: p.Line},
-				Message: fmt.Sprintf("the chart's own values do not render (%s); it was checked with its ci/*-values.yaml files", p.Message)})
-		default:
-			for _, p := range x.r.Problems {
-				msg := p.Message
-				if x.v.Name != "" {
-					msg = "with " + x.v.Name + ": " + msg
-				}
-				l.errorf(p.File, p.Line, "%s", msg)
+		for _, p := range x.r.Problems {
+			switch {
+			case failed && len(c.Missing) > 0:
+				// Most likely the missing dependency: the chart cannot be
+				// rendered here, which is not an error in it.
+				note(p, x.v, VariantNotRendered)
+			case failed && !x.v.ci && ciRendered && x.v.Name == "":
+				// The chart's own values leave a required value unset;
+				// its ci/*-values.yaml set it, as chart-testing expects.
+				note(p, x.v, DependencyMissing+VariantNotRendered)
+			default:
+				note(p, x.v, 0)
 			}
+			if failed {
+				break // one problem stops a rendering
+			}
+		}
+	}
+	for _, f := range failures {
+		at := report.Location{File: f.p.File, Line: f.p.Line}
+		switch f.kind {
+		case VariantNotRendered:
+			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: at,
+				Message: fmt.Sprintf("%s does not render without its missing dependencies (%s), so none of its resources were checked", renderingNames(f.names), f.p.Reason())})
+		case DependencyMissing + VariantNotRendered:
+			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: at,
+				Message: fmt.Sprintf("the chart's own values do not render (%s); it was checked with its ci/*-values.yaml files", f.p.Reason())})
+		default:
+			msg := f.p.Message
+			if f.names[0] != "" || len(f.names) > 1 {
+				msg = renderingNames(f.names) + ": " + msg
+			}
+			l.errorf(f.p.File, f.p.Line, "%s", msg)
 		}
 	}
 	return out
 }
 
-func renderingName(v variant) string {
-	if v.Name == "" {
-		return "the chart"
+// renderingNames names renderings in a message: "the chart", "the chart
+// with ci/a-values.yaml", "the chart (and with ci/a-values.yaml)".
+func renderingNames(names []string) string {
+	var with []string
+	plain := false
+	for _, n := range names {
+		if n == "" {
+			plain = true
+		} else {
+			with = append(with, n)
+		}
 	}
-	return "the chart with " + v.Name
+	switch {
+	case len(with) == 0:
+		return "the chart"
+	case plain:
+		return "the chart (also with " + strings.Join(with, ", ") + ")"
+	}
+	return "the chart with " + strings.Join(with, ", ")
 }
 
 func (l *loader) unchecked(u Unchecked) {

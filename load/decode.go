@@ -21,6 +21,10 @@ import (
 type document struct {
 	node  *yaml.Node
 	value any
+	// A document a chart rendered (see kustomize_helm.go): where its
+	// positions lead, and the file it names.
+	chart *chartDoc
+	file  string
 }
 
 // docError is a document that could not be decoded, with its 1-based line.

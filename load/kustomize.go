@@ -33,6 +33,7 @@ type kust struct {
 	resourceFiles      map[string]bool // absolute paths of resource files
 	bases              []*kust         // resources that are directories
 	components         []*kust
+	helm               []helmEntry // helmCharts
 }
 
 // inputError is an error with a file and line, reported as such.
@@ -65,6 +66,9 @@ func (l *loader) kustTree(dir, root string, stack []string) (*kust, error) {
 		k.root = &yaml.Node{Kind: yaml.MappingNode}
 	}
 	if err := l.refuseExecution(k, root); err != nil {
+		return nil, err
+	}
+	if err := l.helmEntries(k, root); err != nil {
 		return nil, err
 	}
 	stack = append(stack, dir)
@@ -135,15 +139,10 @@ func (l *loader) insideRoot(k *kust, e *yaml.Node, field, ref, p, root string) e
 var functionAnnotations = []string{"config.kubernetes.io/function", "config.k8s.io/function"}
 
 // refuseExecution refuses, at its line, anything in a kustomization that
-// would run a program: Helm chart inflation and KRM functions. kustomize
-// would refuse them too (helm is off, plugins are built-ins only), but
-// with a message that does not say why.
+// would run a program: KRM functions. kustomize would refuse them too
+// (plugins are built-ins only), but with a message that does not say why.
+// (Helm charts are rendered in-process: see kustomize_helm.go.)
 func (l *loader) refuseExecution(k *kust, root string) error {
-	for _, field := range []string{"helmCharts", "helmChartInflationGenerator"} {
-		if key, _ := mapValue(k.root, field); key != nil {
-			return inputError{File: k.display, Line: key.Line, Message: field + ": kubegate does not inflate Helm charts (that would run helm and fetch the chart); render the chart with helm template and check its output"}
-		}
-	}
 	for _, field := range []string{"generators", "transformers", "validators"} {
 		_, seq := mapValue(k.root, field)
 		if seq == nil {
@@ -266,13 +265,20 @@ func (l *loader) renderKustomization(dir, root string) []*Resource {
 		}
 		return nil
 	}
-	fsys := &guardedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, top: tree.file, allowRemote: l.opts.AllowRemote}
+	charts, ok := l.inflate(tree, root)
+	if !ok {
+		return nil // reported
+	}
+	fsys := &guardedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, top: tree.file, allowRemote: l.opts.AllowRemote, charts: charts}
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, dir)
 	if err != nil {
 		l.errorf(tree.display, 0, "kustomize build failed: %v", err)
 		return nil
 	}
 	files := map[string][]document{}
+	for f, docs := range charts.docs {
+		files[f] = docs
+	}
 	var out []*Resource
 	for _, res := range m.Resources() {
 		origin, _ := res.GetOrigin()
@@ -312,6 +318,9 @@ type guardedFS struct {
 	filesys.FileSystem
 	root, top   string
 	allowRemote bool
+	// charts serves the helmCharts' output as resource files, and the
+	// kustomizations that have them without them.
+	charts *inflated
 }
 
 func (g *guardedFS) check(p string) error {
@@ -330,17 +339,72 @@ func (g *guardedFS) check(p string) error {
 }
 
 func (g *guardedFS) ReadFile(p string) ([]byte, error) {
+	if data, ok := g.virtual(p); ok {
+		return data, nil
+	}
 	if err := g.check(p); err != nil {
 		return nil, err
 	}
 	data, err := g.FileSystem.ReadFile(p)
-	if err != nil || filepath.Clean(p) != g.top {
+	if err != nil {
 		return data, err
+	}
+	if g.charts != nil {
+		if rewritten, ok := g.charts.kustomization[g.abs(p)]; ok {
+			data = rewritten
+		}
+	}
+	if g.abs(p) != g.top {
+		return data, nil
 	}
 	return withOriginAnnotations(data)
 }
 
+func (g *guardedFS) abs(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
+
+// virtual is a chart's output served as a file.
+func (g *guardedFS) virtual(p string) ([]byte, bool) {
+	if g.charts == nil {
+		return nil, false
+	}
+	data, ok := g.charts.files[g.abs(p)]
+	return data, ok
+}
+
+func (g *guardedFS) Exists(p string) bool {
+	if _, ok := g.virtual(p); ok {
+		return true
+	}
+	return g.FileSystem.Exists(p)
+}
+
+func (g *guardedFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	if _, ok := g.virtual(p); ok {
+		dir, err := filepath.EvalSymlinks(filepath.Dir(g.abs(p)))
+		if err != nil {
+			return "", "", err
+		}
+		return filesys.ConfirmedDir(dir), filepath.Base(p), nil
+	}
+	return g.FileSystem.CleanedAbs(p)
+}
+
+func (g *guardedFS) IsDir(p string) bool {
+	if _, ok := g.virtual(p); ok {
+		return false
+	}
+	return g.FileSystem.IsDir(p)
+}
+
 func (g *guardedFS) Open(p string) (filesys.File, error) {
+	if _, ok := g.virtual(p); ok {
+		return nil, fmt.Errorf("%s is read whole", p)
+	}
 	if err := g.check(p); err != nil {
 		return nil, err
 	}

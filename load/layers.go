@@ -136,6 +136,10 @@ func (l *loader) sourceOf(top *kust, r *Resource, origin *resource.Origin, root 
 		chain = findChain(top, func(k *kust) bool { return k.resourceFiles[file] })
 		if d, ok := l.declaringDoc(file, root, r.Object, cache); ok {
 			src.File, src.Node = l.display(file), d.node
+			if d.chart != nil || d.file != "" {
+				// Rendered by a chart of the kustomization's helmCharts.
+				src.File, src.chart = d.file, d.chart
+			}
 			base, _ = d.value.(map[string]any)
 		}
 	case origin.ConfiguredIn != "":

@@ -5,6 +5,7 @@
 package load
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kubegate/kubegate/load/internal/helm"
@@ -60,6 +62,29 @@ type Options struct {
 	Charts []ChartConfig
 	// ChartTimeout bounds one rendering of a chart (0: 10 s).
 	ChartTimeout time.Duration
+	// Exclude are the files and directories a directory scan leaves out.
+	Exclude []Exclude
+}
+
+// Exclude is a glob (with ** for any depth) over "/"-separated paths
+// relative to Base, an absolute directory: the working directory for
+// --exclude, the configuration file's directory for its exclude: entries.
+type Exclude struct {
+	Base, Glob string
+}
+
+// excluded reports whether a scan leaves abs out.
+func (l *loader) excluded(abs string) bool {
+	for _, x := range l.opts.Exclude {
+		rel, err := filepath.Rel(x.Base, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		if ok, _ := doublestar.Match(x.Glob, filepath.ToSlash(rel)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Shard is one part of a run split across parallel jobs (a CI matrix).
@@ -107,8 +132,10 @@ func (r *Resource) ID() report.Resource {
 		APIVersion: str(r.Object, "apiVersion"),
 		Kind:       str(r.Object, "kind"),
 		Namespace:  str(meta, "namespace"),
-		Name:       str(meta, "name"),
-		Variant:    r.Variant,
+		// An object named by the API server (a Helm hook Job, say) is
+		// known by its generateName prefix.
+		Name:    cmp.Or(str(meta, "name"), str(meta, "generateName")),
+		Variant: r.Variant,
 	}
 }
 
@@ -298,6 +325,12 @@ func (l *loader) walk(dir, root string) []job {
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			l.errorf(l.display(p), 0, "cannot read: %v", unwrapPathError(err))
+			return nil
+		}
+		if p != dir && l.excluded(p) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
 			return nil
 		}
 		if d.IsDir() {
@@ -563,9 +596,10 @@ func (l *loader) loadFile(abs, root string, scanned bool) []*Resource {
 		}
 	}
 	docs, errs := decodeStream(data, l.opts.Limits)
-	if len(errs) > 0 && scanned && !looksLikeManifest(data) {
-		// Not YAML kubegate can read, and nothing in it says Kubernetes:
-		// a template of some other tool, say.
+	if len(errs) > 0 && scanned && (!looksLikeManifest(data) || bytes.Contains(data, []byte("{{"))) {
+		// Not YAML kubegate can read, and either nothing in it says
+		// Kubernetes or it is a template of some other tool ({{ }}), which
+		// no cluster could take as it is.
 		l.skipped()
 		return nil
 	}

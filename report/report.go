@@ -163,6 +163,9 @@ type Summary struct {
 	Notice    int `json:"notice"`
 	// Suppressed counts the findings exceptions waived.
 	Suppressed int `json:"suppressed,omitempty"`
+	// Skipped counts the files of scanned directories that hold no
+	// Kubernetes object (Ansible playbooks, CI configuration, values).
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // Report is the whole result of a run.

@@ -55,6 +55,9 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(bw, "; %s could not be evaluated", plural(len(r.Errors), "input"))
 	}
+	if s.Skipped > 0 {
+		fmt.Fprintf(bw, "; %s skipped (no Kubernetes objects)", plural(s.Skipped, "file"))
+	}
 	fmt.Fprintln(bw)
 	return bw.Flush()
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
 
@@ -28,6 +30,9 @@ type checkOptions struct {
 	offline     bool
 	images      imageOptions
 	allowRemote bool
+	kubeVersion string
+	charts      []load.ChartConfig
+	exclude     []load.Exclude
 	shard       load.Shard
 	limits      load.Limits
 	cfg         *config // nil without a configuration file
@@ -66,7 +71,9 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never")
 	offline := fs.Bool("offline", false, "never contact a registry: the image checks that need one are reported as images.not-checked notices")
 	allowRemote := fs.Bool("allow-remote", false, "let kustomizations use remote bases and resources")
-	shard := fs.String("shard", "", "check only shard `I/N` of the inputs (kustomizations, and plain files by directory), for a CI matrix; merge the JSON reports with kubegate merge")
+	shard := fs.String("shard", "", "check only shard `I/N` of the inputs (charts, kustomizations, and plain files by directory), for a CI matrix; merge the JSON reports with kubegate merge")
+	exclude := fs.StringArray("exclude", nil, "leave files and directories matching `GLOB` (relative to the working directory; ** for any depth) out of directory scans; repeatable")
+	kubeVersion := fs.String("kube-version", "", "the target cluster's Kubernetes `vX.Y`: charts render with its capabilities (default "+load.DefaultKubeVersion+", the newest kubegate knows)")
 	imageFlags := addImageFlags(fs)
 	limits := addLimitFlags(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
@@ -109,6 +116,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	pick("pss-audit", audit, cfg.PSS.Audit)
 	pick("fail-on", failOn, cfg.FailOn)
 	pick("rego-version", regoVersion, cfg.RegoVersion)
+	pick("kube-version", kubeVersion, cfg.KubeVersion)
 	if !fs.Changed("pss-exempt-namespace") {
 		*exemptNS = append(*exemptNS, cfg.PSS.ExemptNamespaces...)
 	}
@@ -162,6 +170,31 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	if o.outputs, err = parseOutputs(*outputs, env); err != nil {
 		return nil, err
 	}
+	if *kubeVersion != "" {
+		if o.kubeVersion, err = parseKubeVersion(*kubeVersion); err != nil {
+			return nil, fmt.Errorf("--kube-version: %v", err)
+		}
+	}
+	for _, g := range cfg.Exclude {
+		o.exclude = append(o.exclude, load.Exclude{Base: cfgDir, Glob: g})
+	}
+	for _, g := range *exclude {
+		if !doublestar.ValidatePattern(g) {
+			return nil, fmt.Errorf("--exclude: %q is not a valid glob", g)
+		}
+		o.exclude = append(o.exclude, load.Exclude{Base: wd, Glob: g})
+	}
+	for _, c := range cfg.Charts {
+		entry := load.ChartConfig{Path: resolve(cfgDir, c.Path), Variant: c.Variant, Release: c.ReleaseName, Namespace: c.Namespace, CIValues: c.CIValues, File: cfg.file}
+		for _, f := range c.ValuesFiles {
+			entry.ValuesFiles = append(entry.ValuesFiles, resolve(cfgDir, f))
+		}
+		if c.Values.Kind != 0 {
+			values := c.Values
+			entry.Values = &values
+		}
+		o.charts = append(o.charts, entry)
+	}
 	if *shard != "" {
 		if o.shard, err = parseShard(*shard); err != nil {
 			return nil, fmt.Errorf("--shard: %v", err)
@@ -207,6 +240,22 @@ func parseRegoVersion(s string) (evaluate.RegoVersion, error) {
 	return v, nil
 }
 
+var kubeVersionRE = regexp.MustCompile(`^v?1\.(\d{1,3})(?:\.\d+)?$`)
+
+// parseKubeVersion reads a Kubernetes version, vX.Y (v1.30; a patch
+// release is accepted and ignored), up to the newest kubegate knows.
+func parseKubeVersion(s string) (string, error) {
+	m := kubeVersionRE.FindStringSubmatch(s)
+	if m == nil {
+		return "", fmt.Errorf("%q is not a Kubernetes version vX.Y (for example v1.30)", s)
+	}
+	minor, _ := strconv.Atoi(m[1])
+	if minor > evaluate.NewestPolicyMinor {
+		return "", fmt.Errorf("%s is newer than the newest Kubernetes kubegate knows, %s", s, load.DefaultKubeVersion)
+	}
+	return fmt.Sprintf("v1.%d", minor), nil
+}
+
 // parseShard reads I/N, 1 <= I <= N.
 func parseShard(s string) (load.Shard, error) {
 	is, ns, ok := strings.Cut(s, "/")
@@ -238,7 +287,7 @@ func runCheck(args []string, env Env) int {
 		e, err := newEngine(o, env)
 		compiled <- built{e, err}
 	}()
-	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote, Shard: o.shard, Limits: o.limits})
+	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote, Shard: o.shard, Limits: o.limits, KubeVersion: o.kubeVersion, Charts: o.charts, Exclude: o.exclude})
 	b := <-compiled
 	if b.err != nil {
 		return errorf(env, "%v", b.err)
@@ -254,6 +303,7 @@ func runCheck(args []string, env Env) int {
 		Rules:  ruleInfo(engine.Rules()),
 	}
 	rep.Summary.Resources = len(loaded.Resources)
+	rep.Summary.Skipped = loaded.Skipped
 	refs, uses := load.Images(loaded.Resources)
 	rep.Summary.Images = len(refs)
 	// A shard that holds no input is not an error: a matrix may have more
@@ -277,6 +327,7 @@ func runCheck(args []string, env Env) int {
 		rep.Findings = res.Findings
 		rep.Errors = append(rep.Errors, res.Errors...)
 	}
+	rep.Findings = append(rep.Findings, uncheckedFindings(loaded.Unchecked)...)
 	pol.apply(rep, loaded.Resources, o.shard.Count > 1)
 	rep.Normalize()
 	code := ExitOK
@@ -287,6 +338,20 @@ func runCheck(args []string, env Env) int {
 		code = ExitError
 	}
 	return finish(o.outputs, rep, code, env)
+}
+
+// uncheckedFindings are kubegate's notices about the parts of charts it
+// could not render (see evaluate's hostrules.go).
+func uncheckedFindings(us []load.Unchecked) []report.Finding {
+	var out []report.Finding
+	for _, u := range us {
+		rule := evaluate.RuleChartNotRendered
+		if u.Reason == load.DependencyMissing {
+			rule = evaluate.RuleChartDependencyMissing
+		}
+		out = append(out, report.Finding{Rule: rule.ID, Severity: rule.Severity, Message: u.Message, Resource: u.Chart, Location: u.Location})
+	}
+	return out
 }
 
 // finish writes every output and, under GitHub Actions, the job summary

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -39,10 +40,30 @@ type config struct {
 	Exceptions []exception           `yaml:"exceptions"`
 	// Images are the image checks' settings.
 	Images imagesConfig `yaml:"images"`
+	// Charts say how charts render; KubeVersion is the target cluster.
+	Charts      []chartConfig `yaml:"charts"`
+	KubeVersion string        `yaml:"kubeVersion"`
+	// Exclude are globs of files and directories scans leave out,
+	// relative to the file.
+	Exclude []string `yaml:"exclude"`
 
 	// ruleLines and the exceptions' lines, for messages.
 	ruleLines  map[string]int
 	imagesLine int
+}
+
+// chartConfig is one charts: entry: a rendering of the chart at Path
+// (relative to the file). Values files too are relative to the file.
+type chartConfig struct {
+	Path        string    `yaml:"path"`
+	Variant     string    `yaml:"variant"`
+	ReleaseName string    `yaml:"releaseName"`
+	Namespace   string    `yaml:"namespace"`
+	ValuesFiles []string  `yaml:"valuesFiles"`
+	Values      yaml.Node `yaml:"values"`
+	CIValues    *bool     `yaml:"ciValues"`
+
+	line int
 }
 
 type ruleConfig struct {
@@ -67,7 +88,8 @@ type exception struct {
 // the top level; "*" stands for any key of a mapping of user-chosen names,
 // such as rule ids).
 var configSchema = map[string][]string{
-	"":                             {"pss", "failOn", "outputs", "policies", "data", "namespaces", "regoVersion", "rules", "exceptions", "images"},
+	"":                             {"pss", "failOn", "outputs", "policies", "data", "namespaces", "regoVersion", "rules", "exceptions", "images", "charts", "kubeVersion", "exclude"},
+	"charts[]":                     {"path", "variant", "releaseName", "namespace", "valuesFiles", "values", "ciValues"},
 	"pss":                          {"enforce", "warn", "audit", "exemptNamespaces", "exemptRuntimeClasses"},
 	"rules.*":                      {"severity", "disabled"},
 	"exceptions[]":                 {"rule", "kind", "namespace", "name", "reason", "expires"},
@@ -212,6 +234,12 @@ func (c *config) lines(doc *yaml.Node) {
 			}
 		case "images":
 			c.imagesLine = k.Line
+		case "charts":
+			for j, item := range v.Content {
+				if j < len(c.Charts) {
+					c.Charts[j].line = item.Line
+				}
+			}
 		case "exceptions":
 			for j, item := range v.Content {
 				if j < len(c.Exceptions) {
@@ -257,6 +285,30 @@ func (c *config) validate() []string {
 	for _, p := range c.Images.CompromisedPackages {
 		if p.Name == "" || len(p.Versions) == 0 {
 			at(c.imagesLine, "images.compromisedPackages: every entry needs a name and a list of versions")
+		}
+	}
+	seen := map[[2]string]int{}
+	for i, ch := range c.Charts {
+		if ch.Path == "" {
+			at(ch.line, "charts[%d]: path is required (the chart's directory, relative to this file)", i)
+		}
+		if ch.Values.Kind != 0 && ch.Values.Kind != yaml.MappingNode && ch.Values.ShortTag() != "!!null" {
+			at(ch.Values.Line, "charts[%d].values must be a mapping of values", i)
+		}
+		key := [2]string{filepath.Clean(ch.Path), ch.Variant}
+		if first, dup := seen[key]; dup {
+			at(ch.line, "charts[%d] renders %s with the same variant name as the entry at line %d: give each rendering of a chart its own variant", i, ch.Path, first)
+		}
+		seen[key] = ch.line
+	}
+	for _, g := range c.Exclude {
+		if !doublestar.ValidatePattern(g) {
+			errs = append(errs, fmt.Sprintf("%s: exclude: %q is not a valid glob", c.file, g))
+		}
+	}
+	if c.KubeVersion != "" {
+		if _, err := parseKubeVersion(c.KubeVersion); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: kubeVersion: %v", c.file, err))
 		}
 	}
 	if c.RegoVersion != "" && !slices.Contains([]string{"v0", "v1", "auto"}, c.RegoVersion) {

@@ -28,19 +28,24 @@ type Limits struct {
 	// MaxHeapGrowth stops a rendering while the process's heap has grown
 	// by more than this since it started.
 	MaxHeapGrowth uint64
+	// MaxSteps bounds the loop iterations, named-template calls and
+	// function calls of one rendering.
+	MaxSteps int
 	// MaxChartBytes bounds the files one chart (with its subcharts) reads.
 	MaxChartBytes int64
 }
 
 // DefaultLimits render every public chart we tried with a wide margin (the
-// largest, kube-prometheus-stack, renders in well under a second and writes
-// about 1 MB) and stop a runaway template within seconds.
+// largest, kube-prometheus-stack, renders in well under a second, writes
+// about 1 MB and takes some ten thousand steps) and stop a runaway template
+// within seconds.
 var DefaultLimits = Limits{
 	Timeout:        10 * time.Second,
 	MaxOutputBytes: 64 << 20,
 	MaxValueBytes:  16 << 20,
 	MaxListLen:     1 << 20,
 	MaxHeapGrowth:  1 << 30,
+	MaxSteps:       2_000_000,
 	MaxChartBytes:  100 << 20,
 }
 
@@ -87,6 +92,8 @@ func (b *budget) check() error {
 	}
 	b.calls++
 	switch {
+	case b.calls > b.lim.MaxSteps:
+		b.fail(fmt.Sprintf("rendering took more than %d steps (loop iterations, template and function calls) and was stopped", b.lim.MaxSteps))
 	case b.calls&63 == 0 && time.Now().After(b.deadline):
 		b.fail(fmt.Sprintf("rendering took longer than %v and was stopped", b.lim.Timeout))
 	case b.calls&255 == 0 && b.heap() > b.heapBase+b.lim.MaxHeapGrowth:

@@ -464,19 +464,32 @@ func (r *Rendering) renderProblem(err error) error {
 			break
 		}
 	}
-	p.Message = "the chart does not render: " + tidyHelmError(msg)
+	p.Message = notRendered + tidyHelmError(msg)
 	return p
 }
 
+// notRendered starts the message of a template that fails.
+const notRendered = "the chart does not render: "
+
+// Reason is a problem's message without the words that say it stopped the
+// rendering.
+func (p *Problem) Reason() string { return strings.TrimPrefix(p.Message, notRendered) }
+
 var (
-	helmAt     = regexp.MustCompile(`(?:parse|execution) error at \([^)]*\): `)
-	whitespace = regexp.MustCompile(`\s+`)
+	helmAt      = regexp.MustCompile(`(?:parse|execution) error at \([^)]*\): `)
+	helmPlace   = regexp.MustCompile(`(?:template: )?[A-Za-z0-9_.\-/]+/templates/[^\s:]+:\d+(?::\d+)?:? `)
+	helmExecute = regexp.MustCompile(`executing "[^"]*" `)
+	whitespace  = regexp.MustCompile(`\s+`)
 )
 
-// tidyHelmError makes Helm's (sometimes multi-line) error one line.
+// tidyHelmError makes Helm's (sometimes multi-line) error one line without
+// the template positions (the problem carries the innermost).
 func tidyHelmError(msg string) string {
+	msg = whitespace.ReplaceAllString(msg, " ")
 	msg = helmAt.ReplaceAllString(msg, "")
-	return strings.TrimSpace(whitespace.ReplaceAllString(msg, " "))
+	msg = helmPlace.ReplaceAllString(msg, "")
+	msg = helmExecute.ReplaceAllString(msg, "")
+	return strings.TrimSpace(msg)
 }
 
 // withTemplates copies a processed chart with every template's text

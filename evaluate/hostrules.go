@@ -1,0 +1,44 @@
+package evaluate
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/kubegate/kubegate/report"
+)
+
+// Kubegate's own rules: findings about what kubegate could not check,
+// which no policy evaluates because there is no resource to evaluate. Their
+// metadata lives here, in the same form as the policies' METADATA, and
+// reaches `kubegate rules`, SARIF and the job summary the same way.
+var (
+	// RuleChartDependencyMissing: a chart's dependency is not vendored.
+	RuleChartDependencyMissing = Rule{
+		ID: "charts.dependency-missing", Severity: report.Notice, Title: "Chart dependency not vendored", Kinds: []string{"Chart"},
+		Rationale: "A dependency named in Chart.yaml that is neither under charts/ (as a directory or an archive) nor a local file:// chart in the repository " +
+			"cannot be rendered without downloading it, which kubegate never does while checking. The chart is rendered without it, as if it were disabled, " +
+			"so the resources it would add are not checked; this notice says so, so that the run is not mistaken for a clean one.",
+		Fix:  "Run helm dependency build on the chart before kubegate (in the same job), or commit the dependency's archive under charts/.",
+		Docs: "https://helm.sh/docs/helm/helm_dependency_build/",
+	}
+	// RuleChartNotRendered: a rendering of a chart could not be made for a
+	// reason outside the chart.
+	RuleChartNotRendered = Rule{
+		ID: "charts.not-rendered", Severity: report.Notice, Title: "Chart rendering not checked", Kinds: []string{"Chart"},
+		Rationale: "A chart whose own values leave a required value unset is meant to be installed with values that set it; chart-testing renders such a chart " +
+			"with its ci/*-values.yaml files instead, and so does kubegate. A chart that needs a dependency kubegate could not render cannot be rendered at all. " +
+			"Either way, a rendering was not checked, and this notice says which and why.",
+		Fix:  "Vendor the chart's dependencies (helm dependency build), or give the values it needs in a charts: entry of .kubegate.yaml (valuesFiles or values).",
+		Docs: "https://github.com/helm/chart-testing#chart-testing",
+	}
+)
+
+// hostRules are every rule defined here.
+var hostRules = []Rule{RuleChartDependencyMissing, RuleChartNotRendered}
+
+// withHostRules adds kubegate's own rules to the policies', sorted by id.
+func withHostRules(rules []Rule) []Rule {
+	out := append(slices.Clip(rules), hostRules...)
+	slices.SortFunc(out, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
