@@ -61,9 +61,9 @@ func (c *chartDoc) locate(segs []segment, missing string) (report.Location, []re
 		return w.at, w.related
 	}
 	c.mu.Unlock()
-	at, chain := c.templateAt(segs)
+	at, chain, printed := c.templateAt(segs)
 	w := whereResult{at: at}
-	if v, ok := c.valuesAt(p, missing); ok {
+	if v, ok := c.valuesAt(p, missing, printed); ok {
 		w.at = v
 		w.related = append(w.related, at)
 	}
@@ -83,8 +83,10 @@ func (c *chartDoc) locate(segs []segment, missing string) (report.Location, []re
 
 // templateAt is the template line that wrote the field (the innermost:
 // inside a named template, that template's line), and the lines of the
-// templates that included it.
-func (c *chartDoc) templateAt(segs []segment) (report.Location, []report.Location) {
+// templates that included it. printed is false when the field is a scalar
+// the template's own text wrote (the literal in an if's branch), which
+// then did not come from the values.
+func (c *chartDoc) templateAt(segs []segment) (at report.Location, chain []report.Location, printed bool) {
 	c.once.Do(func() {
 		if text, ok := c.doc.Marked(); ok {
 			var doc yaml.Node
@@ -95,9 +97,13 @@ func (c *chartDoc) templateAt(segs []segment) (report.Location, []report.Locatio
 	})
 	fallback := report.Location{File: c.doc.Out.File}
 	if c.marked == nil {
-		return fallback, nil
+		return fallback, nil, true
 	}
 	mark, value, found := walk(c.marked, segs)
+	printed = true
+	if value != nil && value.Kind == yaml.ScalarNode && found == len(segs) {
+		printed = c.doc.Printed(value.Line, value.Column)
+	}
 	if !c.doc.Trusted() && found > 0 && value != nil && value.Kind == yaml.ScalarNode {
 		// The marked rendering computed something else here (a checksum
 		// of marked text): trust the parent, which holds the same keys.
@@ -112,18 +118,16 @@ func (c *chartDoc) templateAt(segs []segment) (report.Location, []report.Locatio
 	}
 	origins := c.doc.Origin(line, col)
 	if len(origins) == 0 {
-		return fallback, nil
+		return fallback, nil, printed
 	}
 	locs := make([]report.Location, len(origins))
 	for i, o := range origins {
 		locs[i] = posLocation(o)
 	}
-	inner := locs[len(locs)-1]
-	var chain []report.Location
 	for i := len(locs) - 2; i >= 0; i-- {
 		chain = append(chain, locs[i])
 	}
-	return inner, chain
+	return locs[len(locs)-1], chain, printed
 }
 
 func posLocation(p helm.Pos) report.Location {
@@ -137,7 +141,7 @@ func posLocation(p helm.Pos) report.Location {
 // copied the value from there. When the field below p is missing, a
 // values mapping named like the missing key (resources: {}) that the
 // template copies in its place is where to write it.
-func (c *chartDoc) valuesAt(p Path, missing string) (report.Location, bool) {
+func (c *chartDoc) valuesAt(p Path, missing string, printed bool) (report.Location, bool) {
 	want := Lookup(c.value, p)
 	if want == nil {
 		return report.Location{}, false
@@ -163,7 +167,7 @@ func (c *chartDoc) valuesAt(p Path, missing string) (report.Location, bool) {
 			cands = append(cands, candidate{leaf: leaf, score: n - 20, below: true})
 			continue
 		}
-		if !couldBe(want, leaf.Value) {
+		if !printed || !couldBe(want, leaf.Value) {
 			continue
 		}
 		score := n

@@ -96,7 +96,7 @@ func (b *budget) check() error {
 		b.fail(fmt.Sprintf("rendering took more than %d steps (loop iterations, template and function calls) and was stopped", b.lim.MaxSteps))
 	case b.calls&63 == 0 && time.Now().After(b.deadline):
 		b.fail(fmt.Sprintf("rendering took longer than %v and was stopped", b.lim.Timeout))
-	case b.calls&255 == 0 && b.heap() > b.heapBase+b.lim.MaxHeapGrowth:
+	case b.calls&15 == 0 && b.heap() > b.heapBase+b.lim.MaxHeapGrowth:
 		b.fail(fmt.Sprintf("rendering used more than %s of memory and was stopped", formatBytes(int64(b.lim.MaxHeapGrowth))))
 	case b.text > b.lim.MaxOutputBytes:
 		b.fail(fmt.Sprintf("rendering wrote more than %s and was stopped", formatBytes(b.lim.MaxOutputBytes)))
@@ -160,7 +160,14 @@ var notWrapped = map[string]bool{
 	"durationWeeks": true, "durationRoundTo": true, "durationTruncateTo": true,
 }
 
-// wrappedNames lists the sprig functions kubegate bounds, sorted.
+// builtinPrints are text/template's own print, printf and println (the
+// same fmt functions): a template function of the same name takes their
+// place, so that they are bounded like sprig's (a string doubled with
+// printf "%s%s" in a loop grows past any memory in some thirty steps).
+var builtinPrints = map[string]any{"print": fmt.Sprint, "printf": fmt.Sprintf, "println": fmt.Sprintln}
+
+// wrappedNames lists the functions kubegate bounds, sorted: sprig's, and
+// text/template's print functions.
 func wrappedNames() []string {
 	var out []string
 	for name := range sprig.TxtFuncMap() {
@@ -168,8 +175,11 @@ func wrappedNames() []string {
 			out = append(out, name)
 		}
 	}
+	for name := range builtinPrints {
+		out = append(out, name)
+	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 var errorType = reflect.TypeFor[error]()
@@ -183,6 +193,9 @@ var errorType = reflect.TypeFor[error]()
 // lines come from, not what the chart computes.
 func (b *budget) funcs(extra template.FuncMap, marks bool) template.FuncMap {
 	src := sprig.TxtFuncMap()
+	for name, fn := range builtinPrints {
+		src[name] = fn
+	}
 	out := template.FuncMap{}
 	for _, name := range wrappedNames() {
 		out[name] = b.wrap(name, src[name], marks && !copiesText[name])

@@ -327,26 +327,29 @@ func (c *Chart) resolve(n *node, meta *chart.Metadata, budget *int64, depth int)
 			continue
 		}
 		if local, ok := strings.CutPrefix(dep.Repository, "file://"); ok && n.origin.archive == "" {
-			dir := filepath.Join(n.origin.dir, filepath.FromSlash(local))
-			if _, err := c.files.rel(dir); err == nil {
-				files, err := c.readDir(dir, budget)
-				if err == nil {
-					var sub *node
-					if sub, err = c.split(files, origin{dir: dir}, budget, depth+1); err == nil {
-						subMeta, err := sub.metadata()
-						if err == nil {
-							n.subs = append(n.subs, sub)
-							have[subMeta.Name] = true
-							if err := c.resolve(sub, subMeta, budget, depth+1); err != nil {
-								return err
-							}
-							continue
-						}
+			dir := filepath.FromSlash(local)
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(n.origin.dir, dir)
+			}
+			// Only a chart inside the repository: one outside it is
+			// as good as missing.
+			if rel, err := c.files.rel(dir); err == nil {
+				if fi, err := c.files.Root.Stat(filepath.Join(rel, "Chart.yaml")); err == nil && fi.Mode().IsRegular() {
+					files, err := c.readDir(dir, budget)
+					if err != nil {
+						return err
 					}
-				}
-				var p *Problem
-				if errors.As(err, &p) {
-					return err
+					sub, err := c.split(files, origin{dir: dir}, budget, depth+1)
+					if err != nil {
+						return err
+					}
+					subMeta, err := sub.metadata()
+					if err != nil {
+						return &Problem{File: c.files.Display(filepath.Join(dir, "Chart.yaml")), Message: err.Error()}
+					}
+					n.subs = append(n.subs, sub) // its own dependencies are resolved below
+					have[subMeta.Name] = true
+					continue
 				}
 			}
 		}

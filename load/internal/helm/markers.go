@@ -20,6 +20,14 @@ const (
 
 func markerText(id int) string { return markOpen + strconv.Itoa(id) + markClose }
 
+// Printed regions: what a template file's own actions print is enclosed
+// in ⟦+⟧ ... ⟦-⟧, so that a value written by the template's text (a
+// literal in the branch of an if) is told from one it printed.
+const (
+	regionOpen  = markOpen + "+" + markClose
+	regionClose = markOpen + "-" + markClose
+)
+
 // markLines is __kg_mark: it marks every line but the first of an action's
 // multi-line output (after the indentation nindent or indent put there),
 // and gives any other value back as it is.
@@ -78,11 +86,15 @@ type marked struct {
 	text string
 	offs []int // offset in text of each marker, ascending
 	ids  []int
+	// printed are the regions of text that actions printed, [start, end)
+	// pairs, ascending by start.
+	printed [][2]int
 }
 
 // stripMarkers takes the markers out of rendered text.
 func stripMarkers(s string) *marked {
 	m := &marked{}
+	var open []int
 	var b strings.Builder
 	b.Grow(len(s))
 	for {
@@ -93,6 +105,19 @@ func stripMarkers(s string) *marked {
 		}
 		b.WriteString(s[:i])
 		rest := s[i+len(markOpen):]
+		if strings.HasPrefix(rest, "+"+markClose) {
+			open = append(open, b.Len())
+			s = rest[1+len(markClose):]
+			continue
+		}
+		if strings.HasPrefix(rest, "-"+markClose) {
+			if n := len(open); n > 0 {
+				m.printed = append(m.printed, [2]int{open[n-1], b.Len()})
+				open = open[:n-1]
+			}
+			s = rest[1+len(markClose):]
+			continue
+		}
 		j := 0
 		for j < len(rest) && j < 10 && rest[j] >= '0' && rest[j] <= '9' {
 			j++
@@ -108,7 +133,21 @@ func stripMarkers(s string) *marked {
 		s = rest[j+len(markClose):]
 	}
 	m.text = b.String()
+	sort.Slice(m.printed, func(i, j int) bool { return m.printed[i][0] < m.printed[j][0] })
 	return m
+}
+
+// printedIn reports whether an action printed anything in [start, end).
+func (m *marked) printedIn(start, end int) bool {
+	for _, r := range m.printed {
+		if r[0] >= end {
+			break
+		}
+		if r[1] > start && r[0] < end {
+			return true
+		}
+	}
+	return false
 }
 
 // at returns the markers in force at an offset of the stripped text: the

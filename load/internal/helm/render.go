@@ -86,20 +86,9 @@ func (d *Doc) Trusted() bool { return d.moff >= 0 && d.mtext+"\n" == d.Text }
 // column of the marked document: the line of the top-level template first,
 // then the lines of the named templates it included, innermost last.
 func (d *Doc) Origin(line, col int) []Pos {
-	if d.moff < 0 || line < 1 {
+	off, ok := d.offset(line, col)
+	if !ok {
 		return nil
-	}
-	off := 0
-	for l := 1; l < line; l++ {
-		i := strings.IndexByte(d.mtext[off:], '\n')
-		if i < 0 {
-			return nil
-		}
-		off += i + 1
-	}
-	for c := 1; c < col && off < len(d.mtext); c++ {
-		_, size := utf8.DecodeRuneInString(d.mtext[off:])
-		off += size
 	}
 	var out []Pos
 	for _, id := range d.Out.marked.at(d.moff + off) {
@@ -108,6 +97,45 @@ func (d *Doc) Origin(line, col int) []Pos {
 		}
 	}
 	return out
+}
+
+// Printed reports whether, on the line of the marked document that a
+// 1-based line and column start, an action printed something from that
+// column on: a value there may have come from the values; a value the
+// template's own text wrote did not. True when it cannot be told.
+func (d *Doc) Printed(line, col int) bool {
+	off, ok := d.offset(line, col)
+	if !ok {
+		return true
+	}
+	end := strings.IndexByte(d.mtext[off:], '\n')
+	if end < 0 {
+		end = len(d.mtext)
+	} else {
+		end += off
+	}
+	return d.Out.marked.printedIn(d.moff+off, d.moff+end)
+}
+
+// offset is the offset of a 1-based line and column in the marked
+// document.
+func (d *Doc) offset(line, col int) (int, bool) {
+	if d.moff < 0 || line < 1 {
+		return 0, false
+	}
+	off := 0
+	for l := 1; l < line; l++ {
+		i := strings.IndexByte(d.mtext[off:], '\n')
+		if i < 0 {
+			return 0, false
+		}
+		off += i + 1
+	}
+	for c := 1; c < col && off < len(d.mtext); c++ {
+		_, size := utf8.DecodeRuneInString(d.mtext[off:])
+		off += size
+	}
+	return off, true
 }
 
 // Rendering is the rendering the document is part of.

@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"sync"
@@ -176,13 +177,26 @@ type emitter struct {
 	marks bool
 	// ticks gives a tick the same id in both forms.
 	ticks map[parse.Node]int
-	b     strings.Builder
+	b     out
 	// inDefine: output at the very start of a named template's output is
 	// never marked (a helper such as a fullname is used as a value).
 	inDefine bool
 	// pending: the output line started by the previous text has nothing
 	// written on it yet, so the next output node starts it.
 	pending bool
+}
+
+// out is the rewritten text. Text that ends in "{" just before an action
+// would read as "{{{": the "{" is then written as an action of its own.
+type out struct{ bytes.Buffer }
+
+// action starts an action.
+func (o *out) action() {
+	if n := o.Len(); n > 0 && o.Bytes()[n-1] == '{' {
+		o.Truncate(n - 1)
+		o.WriteString(`{{"{"}}`)
+	}
+	o.WriteString("{{")
 }
 
 // position converts a byte offset of the source into a 1-based line and
@@ -219,7 +233,8 @@ func (e *emitter) tick(n parse.Node, off int, where string, body *parse.ListNode
 		id = e.sites.add(x, true)
 		e.ticks[n] = id
 	}
-	e.b.WriteString("{{__kg_tick " + strconv.Itoa(id) + "}}")
+	e.b.action()
+	e.b.WriteString("__kg_tick " + strconv.Itoa(id) + "}}")
 }
 
 // staticText is the text a list writes itself, outside nested ranges and
@@ -264,7 +279,8 @@ func (s source) where() string {
 // lets an empty definition not replace an earlier one, and a tick would
 // make it non-empty.
 func (e *emitter) define(name string, t *parse.Tree) {
-	e.b.WriteString("{{define " + strconv.Quote(name) + "}}")
+	e.b.action()
+	e.b.WriteString("define " + strconv.Quote(name) + "}}")
 	if !parse.IsEmptyTree(t.Root) {
 		e.tick(t.Root, int(t.Root.Position()), "template "+strconv.Quote(name)+" ("+e.src.where()+")", t.Root)
 		if e.marks {
@@ -279,7 +295,8 @@ func (e *emitter) define(name string, t *parse.Tree) {
 	e.inDefine, e.pending = true, false
 	e.list(t.Root)
 	e.inDefine, e.pending = false, false
-	e.b.WriteString("{{end}}")
+	e.b.action()
+	e.b.WriteString("end}}")
 }
 
 // firstOutput is where the first line a named template writes comes from:
@@ -337,10 +354,20 @@ func (e *emitter) node(n parse.Node) {
 		e.branch("range", &n.BranchNode, n)
 	case *parse.CommentNode:
 		// dropped, as the parser drops it
+	case *parse.TemplateNode:
+		if e.marks && !e.inDefine {
+			e.b.WriteString(regionOpen)
+		}
+		e.b.action()
+		e.b.WriteString(strings.TrimPrefix(n.String(), "{{"))
+		if e.marks && !e.inDefine {
+			e.b.WriteString(regionClose)
+		}
+		e.pending = false
 	default:
-		// template, break, continue: printed as they are; they write
-		// nothing of their own.
-		e.b.WriteString(n.String())
+		// break, continue: printed as they are; they write nothing.
+		e.b.action()
+		e.b.WriteString(strings.TrimPrefix(n.String(), "{{"))
 		e.pending = false
 	}
 }
@@ -406,7 +433,13 @@ func (e *emitter) action(n *parse.ActionNode) {
 	if e.marks && printing && e.pending {
 		e.b.WriteString(e.marker(e.actionStart(int(n.Pos))))
 	}
-	e.b.WriteString("{{")
+	if e.marks && printing && !e.inDefine {
+		// What a file's own action prints (not text it writes) is marked
+		// as printed: only a printed value can have come from the values.
+		e.b.WriteString(regionOpen)
+		defer e.b.WriteString(regionClose)
+	}
+	e.b.action()
 	e.b.WriteString(e.pipe(n.Pipe))
 	if e.marks && printing {
 		id := e.sites.add(e.site(e.actionStart(int(n.Pos))), false)
@@ -428,18 +461,21 @@ func (e *emitter) actionStart(off int) int {
 }
 
 func (e *emitter) branch(kw string, b *parse.BranchNode, r *parse.RangeNode) {
-	e.b.WriteString("{{" + kw + " " + e.pipe(b.Pipe) + "}}")
+	e.b.action()
+	e.b.WriteString(kw + " " + e.pipe(b.Pipe) + "}}")
 	pending := e.pending
 	if r != nil {
 		e.tick(r, e.actionStart(int(r.Pos)), kw+" at "+e.src.where()+":"+strconv.Itoa(e.site(int(r.Pos)).line), b.List)
 	}
 	e.list(b.List)
 	if b.ElseList != nil {
-		e.b.WriteString("{{else}}")
+		e.b.action()
+		e.b.WriteString("else}}")
 		e.pending = pending
 		e.list(b.ElseList)
 	}
-	e.b.WriteString("{{end}}")
+	e.b.action()
+	e.b.WriteString("end}}")
 	e.pending = false
 }
 
