@@ -240,6 +240,9 @@ func (l *loader) kustomizationDeps(dir, root string) []string {
 	var visit func(*kust)
 	visit = func(k *kust) {
 		out = append(out, k.dir)
+		for _, h := range k.helm {
+			out = append(out, h.chart) // rendered through the kustomization
+		}
 		for _, b := range k.bases {
 			visit(b)
 		}

@@ -130,8 +130,8 @@ func TestJSONReportIsDeterministic(t *testing.T) {
 	if r.Tool.Name != "kubegate" || r.Tool.Version != Version {
 		t.Errorf("tool = %+v", r.Tool)
 	}
-	if r.Summary.Resources != 10 || r.Summary.Images != 6 {
-		t.Errorf("summary = %+v, want 10 resources and 6 images", r.Summary)
+	if r.Summary.Resources != 14 || r.Summary.Images != 6 {
+		t.Errorf("summary = %+v, want 14 resources and 6 images", r.Summary)
 	}
 	var e, w, n int
 	for i, f := range r.Findings {

@@ -51,12 +51,12 @@ func TestGitHubActionsStep(t *testing.T) {
 		t.Errorf("annotations per severity %v, want 10 of each (with notes)", count)
 	}
 	for _, want := range []string{
-		"::error title=kubegate%3A 3 more errors::3 more errors not annotated here",
-		"::warning title=kubegate%3A 16 more warnings::16 more warnings not annotated here",
-		"::notice title=kubegate%3A 2 more notices::2 more notices not annotated here",
-		// An error annotation with file, line and column on the overlay's patch.
-		"::error col=3,endLine=3,file=fixtures/shop/overlays/prod/hpa-scale.yaml,line=3,title=hpa.min-exceeds-max%3A HPA minReplicas above maxReplicas::HorizontalPodAutoscaler shop-prod/web: spec.minReplicas is 8",
-		"::group::kubegate: 21 findings beyond the annotation limit",
+		"::error title=kubegate%3A 5 more errors::5 more errors not annotated here",
+		"::warning title=kubegate%3A 18 more warnings::18 more warnings not annotated here",
+		"::notice title=kubegate%3A 3 more notices::3 more notices not annotated here",
+		// An error annotation with file, line and column on a chart's values.
+		"::error col=1,endLine=19,file=fixtures/charts/prober/values.yaml,line=19,title=resources.memory-limit-missing%3A Memory limit missing::Deployment prober: container \"probe\" has no resources.limits.memory",
+		"::group::kubegate: 26 findings beyond the annotation limit",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
@@ -70,17 +70,17 @@ func TestGitHubActionsStep(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		"## kubegate: 48 findings",
-		"| 10 | 6 | 12 | 25 | 11 | 0 |",
-		"### Errors (12)", "### Warnings (25)", "### Notices (11)",
+		"## kubegate: 53 findings",
+		"| 14 | 6 | 14 | 27 | 12 | 0 |",
+		"### Errors (14)", "### Warnings (27)", "### Notices (12)",
 		"[fixtures/shop/overlays/prod/hpa-scale.yaml:3:3](https://github.com/acme/platform/blob/5f1e0c4/fixtures/shop/overlays/prod/hpa-scale.yaml#L3)",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}
 	}
-	if n := strings.Count(s, "\n| [fixtures/"); n != 48 {
-		t.Errorf("summary has %d finding rows, want 48", n)
+	if n := strings.Count(s, "\n| [fixtures/"); n != 53 {
+		t.Errorf("summary has %d finding rows, want 53", n)
 	}
 
 	// Step outputs, in the runner's file-command syntax.
@@ -96,7 +96,7 @@ func TestGitHubActionsStep(t *testing.T) {
 		}
 		got[m[1]] = m[3]
 	}
-	for k, v := range map[string]string{"errors": "12", "warnings": "25", "notices": "11", "resources": "10", "input-errors": "0", "reports": sarifFile} {
+	for k, v := range map[string]string{"errors": "14", "warnings": "27", "notices": "12", "resources": "14", "input-errors": "0", "reports": sarifFile} {
 		if got[k] != v {
 			t.Errorf("output %s = %q, want %q (all: %v)", k, got[k], v, got)
 		}

@@ -54,6 +54,11 @@ var hostileGenerators = map[string]func(t *testing.T, dir, outside string){
 		write(t, filepath.Join(dir, "kust-base", "kustomization.yaml"), "kind: Kustomization\nresources:\n  - base\n")
 		symlink(t, filepath.Join(outside, "base"), filepath.Join(dir, "kust-base", "base"))
 	},
+	"helm-escape": func(t *testing.T, dir, outside string) {
+		os.MkdirAll(filepath.Join(dir, "files", "files"), 0o755)
+		symlink(t, filepath.Join(outside, "secret.yaml"), filepath.Join(dir, "files", "files", "secret.yaml"))
+		symlink(t, filepath.Join(outside, "secret.yaml"), filepath.Join(dir, "files", "templates", "leak.yaml"))
+	},
 	"symlink-loop": func(t *testing.T, dir, outside string) {
 		symlink(t, "self.yaml", filepath.Join(dir, "self.yaml"))
 		symlink(t, "b.yaml", filepath.Join(dir, "a.yaml"))

@@ -10,15 +10,19 @@ import (
 )
 
 // TestShardAndMerge: the fixtures checked as three shards and merged give
-// the same report as one run, and every shard alone is a valid run.
+// the same report as one run, and every shard alone is a valid run. The
+// images are checked (from the fixtures' layouts): offline, an image that
+// two shards name gets an images.not-checked notice in each, where one run
+// makes one.
 func TestShardAndMerge(t *testing.T) {
 	dir := t.TempDir()
-	whole, _, wantCode := run(t, "", nil, "", "check", "-o", "json", "fixtures")
+	images := []string{"--image-layout", "fixtures/images", "--verify-key", "fixtures/images/cosign.pub", "--insecure-ignore-tlog"}
+	whole, _, wantCode := run(t, "", nil, "", append(append([]string{"check"}, images...), "-o", "json", "fixtures")...)
 	var reports []string
 	total := 0
 	for i := 1; i <= 3; i++ {
 		file := filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
-		_, stderr, code := run(t, "", nil, "", "check", "--shard", fmt.Sprintf("%d/3", i), "-o", "json="+file, "fixtures")
+		_, stderr, code := run(t, "", nil, "", append(append([]string{"check"}, images...), "--shard", fmt.Sprintf("%d/3", i), "-o", "json="+file, "fixtures")...)
 		if code == ExitError {
 			t.Fatalf("shard %d/3: exit 2: %s", i, stderr)
 		}
@@ -27,14 +31,14 @@ func TestShardAndMerge(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := decodeReport(t, string(data))
-		if r.Summary.Resources == 10 {
+		if r.Summary.Resources == 14 {
 			t.Errorf("shard %d/3 checked every resource: the inputs were not split", i)
 		}
 		total += r.Summary.Resources
 		reports = append(reports, file)
 	}
-	if total != 10 {
-		t.Errorf("the shards checked %d resources in all, want the 10 of one run", total)
+	if total != 14 {
+		t.Errorf("the shards checked %d resources in all, want the 14 of one run", total)
 	}
 	merged, stderr, code := run(t, "", nil, "", append([]string{"merge", "-o", "json"}, reports...)...)
 	if code != wantCode {

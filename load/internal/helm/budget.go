@@ -64,6 +64,7 @@ type budget struct {
 	text     int64 // text written, as estimated by the ticks
 	calls    int
 	where    string // the template position of the last tick
+	at       *site  // and its site
 	err      error
 	sites    *sites
 	sample   []metrics.Sample
@@ -117,7 +118,7 @@ func (b *budget) fail(msg string) {
 func (b *budget) tick(id int) (string, error) {
 	if t := b.sites.tick(id); t != nil {
 		b.text += int64(t.text)
-		b.where = t.where
+		b.where, b.at = t.where, t
 	}
 	return "", b.check()
 }
@@ -327,12 +328,12 @@ func (b *budget) wrap(name string, fn any, strip bool) any {
 			return fail(err)
 		}
 		if size != nil {
-			limit := int64(b.lim.MaxValueBytes)
+			limit, unit := int64(b.lim.MaxValueBytes), "bytes"
 			if name == "until" || name == "untilStep" || name == "seq" {
-				limit = int64(b.lim.MaxListLen)
+				limit, unit = int64(b.lim.MaxListLen), "elements"
 			}
 			if n := size(args); n > limit {
-				return fail(fmt.Errorf("%s would make %d elements or bytes, over kubegate's limit of %d", name, n, limit))
+				return fail(fmt.Errorf("%s would make %d %s, over kubegate's limit of %d", name, n, unit, limit))
 			}
 		}
 		if strip {

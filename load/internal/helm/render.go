@@ -427,7 +427,7 @@ func (r *Rendering) run(ctx context.Context, marks bool, values common.Values) (
 		return out, nil
 	}
 	if b.err != nil {
-		return nil, r.budgetProblem(b.err)
+		return nil, r.budgetProblem(b)
 	}
 	if marks {
 		return nil, err
@@ -435,7 +435,7 @@ func (r *Rendering) run(ctx context.Context, marks bool, values common.Values) (
 	// The original templates, for Helm's own words and positions.
 	if _, b2, err2 := r.engineRun(ctx, r.helm, values, false); err2 != nil {
 		if b2.err != nil {
-			return nil, r.budgetProblem(b2.err)
+			return nil, r.budgetProblem(b2)
 		}
 		return nil, r.renderProblem(err2)
 	}
@@ -470,8 +470,14 @@ func (r *Rendering) engineRun(ctx context.Context, ch *chart.Chart, values commo
 	return out, b, err
 }
 
-func (r *Rendering) budgetProblem(err error) error {
-	return &Problem{File: r.Chart.files.Display(r.Chart.Dir), Message: err.Error()}
+// budgetProblem reports a rendering its budget stopped, at the template
+// line it was running (a range, a named template) when it can be told.
+func (r *Rendering) budgetProblem(b *budget) error {
+	p := &Problem{File: r.Chart.files.Display(r.Chart.Dir), Message: b.err.Error()}
+	if b.at != nil && b.at.inArchive == "" {
+		p.File, p.Line = b.at.file, b.at.line
+	}
+	return p
 }
 
 // helmLocation finds a template position in a Helm error message:
