@@ -302,13 +302,19 @@ func (l *loader) renderChart(dir, root string) []*Resource {
 	}
 	ciRendered := slices.ContainsFunc(all, func(x rendered) bool { return x.v.ci && len(x.r.Problems) == 0 })
 	// Renderings that fail alike are reported once, naming them all.
+	type failureKind int
+	const (
+		inputError          failureKind = iota
+		withoutDependencies             // not rendered: a dependency is missing
+		ownValues                       // the chart's own values, with ci files that render
+	)
 	type failure struct {
 		p     helm.Problem
 		names []string
-		kind  UncheckedReason // 0: an input error
+		kind  failureKind
 	}
 	var failures []*failure
-	note := func(p helm.Problem, v variant, kind UncheckedReason) {
+	note := func(p helm.Problem, v variant, kind failureKind) {
 		for _, f := range failures {
 			if f.p == p && f.kind == kind {
 				f.names = append(f.names, v.Name)
@@ -326,13 +332,13 @@ func (l *loader) renderChart(dir, root string) []*Resource {
 			case failed && len(c.Missing) > 0:
 				// Most likely the missing dependency: the chart cannot be
 				// rendered here, which is not an error in it.
-				note(p, x.v, VariantNotRendered)
+				note(p, x.v, withoutDependencies)
 			case failed && !x.v.ci && ciRendered && x.v.Name == "":
 				// The chart's own values leave a required value unset;
 				// its ci/*-values.yaml set it, as chart-testing expects.
-				note(p, x.v, DependencyMissing+VariantNotRendered)
+				note(p, x.v, ownValues)
 			default:
-				note(p, x.v, 0)
+				note(p, x.v, inputError)
 			}
 			if failed {
 				break // one problem stops a rendering
@@ -342,10 +348,10 @@ func (l *loader) renderChart(dir, root string) []*Resource {
 	for _, f := range failures {
 		at := report.Location{File: f.p.File, Line: f.p.Line}
 		switch f.kind {
-		case VariantNotRendered:
+		case withoutDependencies:
 			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: at,
 				Message: fmt.Sprintf("%s does not render without its missing dependencies (%s), so none of its resources were checked", renderingNames(f.names), f.p.Reason())})
-		case DependencyMissing + VariantNotRendered:
+		case ownValues:
 			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: at,
 				Message: fmt.Sprintf("the chart's own values do not render (%s); it was checked with its ci/*-values.yaml files", f.p.Reason())})
 		default:

@@ -156,3 +156,140 @@ func TestChartProvenance(t *testing.T) {
 		})
 	}
 }
+
+// TestChartUnchecked: a dependency that is not vendored is reported (not
+// an error) at its Chart.yaml line; the chart renders without it.
+func TestChartUnchecked(t *testing.T) {
+	repo := shopRepo(t)
+	res := Load([]string{"shop"}, Options{WorkDir: repo})
+	if len(res.Errors) > 0 {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	if len(res.Unchecked) != 1 {
+		t.Fatalf("unchecked %+v, want the analytics dependency", res.Unchecked)
+	}
+	u := res.Unchecked[0]
+	if u.Reason != DependencyMissing || lineOf(u.Location) != "shop/Chart.yaml:12" || u.Chart.Kind != "Chart" || u.Chart.Name != "shop" ||
+		!strings.Contains(u.Message, "analytics 2.0.0 from https://charts.example.com") || !strings.Contains(u.Message, "helm dependency build shop") {
+		t.Errorf("unchecked %+v", u)
+	}
+	// The chart's own rendering and its ci variant, hooks included, NOTES.txt not.
+	var own, ci, jobs int
+	for _, r := range res.Resources {
+		switch r.ID().Variant {
+		case "":
+			own++
+		case "ci/prod-values.yaml":
+			ci++
+		}
+		if r.ID().Kind == "Job" {
+			jobs++
+		}
+	}
+	if own != 4 || ci != 4 || jobs != 2 {
+		t.Errorf("%d resources of the chart's own values, %d of ci/prod-values.yaml, %d hook Jobs; want 4, 4, 2", own, ci, jobs)
+	}
+}
+
+// TestKustomizeHelmCharts: a kustomization's helmCharts are rendered
+// in-process; its patches apply to the chart's output and win the
+// location; skipTests drops test hooks; a chart that would be downloaded
+// is refused at its line.
+func TestKustomizeHelmCharts(t *testing.T) {
+	repo := shopRepo(t)
+	write := func(name, content string) {
+		p := filepath.Join(repo, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("shop/templates/tests/ping.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ping\n  annotations: {helm.sh/hook: test}\nspec:\n  containers: [{name: ping, image: busybox}]\n")
+	write("deploy/kustomization.yaml", `namespace: prod
+helmGlobals:
+  chartHome: ..
+helmCharts:
+  - name: shop
+    releaseName: shop
+    skipTests: true
+    valuesInline:
+      replicaCount: 5
+patches:
+  - target: {kind: Deployment, name: shop-web}
+    patch: |-
+      - op: replace
+        path: /spec/template/spec/hostPID
+        value: false
+`)
+	res := Load([]string{"deploy"}, Options{WorkDir: repo})
+	if len(res.Errors) > 0 {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	d := find(t, res.Resources, "Deployment", "shop-web", "")
+	if ns := d.ID().Namespace; ns != "prod" {
+		t.Errorf("namespace %q: the kustomization's transformers did not apply", ns)
+	}
+	for path, want := range map[string]string{
+		"spec.replicas":                                   "deploy/kustomization.yaml:9",
+		"spec.template.spec.hostPID":                      "deploy/kustomization.yaml:15",
+		"spec.template.spec.nodeSelector.disk":            "shop/values.yaml:20",
+		"spec.template.spec.securityContext.runAsNonRoot": "shop/templates/_helpers.tpl:16",
+	} {
+		if at, _ := d.Where(parsePath(t, path)); lineOf(at) != want {
+			t.Errorf("%s at %s, want %s", path, lineOf(at), want)
+		}
+	}
+	for _, r := range res.Resources {
+		if r.ID().Name == "ping" {
+			t.Errorf("skipTests: the test pod was rendered")
+		}
+	}
+	write("remote/kustomization.yaml", "helmCharts:\n  - name: redis\n    repo: https://charts.example.com\n    version: 1.0.0\n")
+	res = Load([]string{"remote"}, Options{WorkDir: repo})
+	if len(res.Errors) != 1 || res.Errors[0].File != "remote/kustomization.yaml" || res.Errors[0].Line != 2 || !strings.Contains(res.Errors[0].Message, "kubegate never downloads one") {
+		t.Errorf("errors %v", res.Errors)
+	}
+}
+
+// BenchmarkRenderChart: what a chart costs to load and render (its own
+// values and one ci variant, a subchart directory and a vendored archive),
+// per chart; and, for the provenance of a finding through its values, the
+// cost of locating fields (the template line from the markers, the values
+// line by probing) on a freshly rendered chart.
+func BenchmarkRenderChart(b *testing.B) {
+	repo := shopRepo(b)
+	b.Run("render", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if res := Load([]string{"shop"}, Options{WorkDir: repo}); len(res.Resources) != 8 {
+				b.Fatalf("%d resources", len(res.Resources))
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/chart")
+	})
+	paths := []Path{
+		{"spec", "replicas"},
+		{"spec", "template", "spec", "containers", 0, "securityContext", "privileged"},
+		{"spec", "template", "spec", "containers", 0, "resources", "limits", "memory"},
+		{"spec", "template", "spec", "containers", 0, "image"},
+		{"spec", "template", "spec", "hostPID"},
+	}
+	b.Run("locate", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			res := Load([]string{"shop"}, Options{WorkDir: repo})
+			var d *Resource
+			for _, r := range res.Resources {
+				if id := r.ID(); id.Kind == "Deployment" && id.Variant == "" {
+					d = r
+				}
+			}
+			b.StartTimer()
+			for _, p := range paths {
+				d.Where(p)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(paths))/1000, "ms/field")
+	})
+}

@@ -163,7 +163,9 @@ func (c *chartDoc) valuesAt(p Path, missing string, printed bool) (report.Locati
 		if n > 0 {
 			name, _ = leaf.Path[n-1].(string)
 		}
-		if _, isMap := leaf.Value.(map[string]any); isMap && missing != "" && name == missing {
+		// A mapping named like the missing key (resources: for
+		// resources, containerSecurityContext: for securityContext).
+		if _, isMap := leaf.Value.(map[string]any); isMap && missing != "" && strings.HasSuffix(strings.ToLower(name), strings.ToLower(missing)) {
 			cands = append(cands, candidate{leaf: leaf, score: n - 20, below: true})
 			continue
 		}

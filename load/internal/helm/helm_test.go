@@ -28,8 +28,8 @@ func repo(t testing.TB) (string, *Files) {
 	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"shop", "metrics"} {
-		if err := os.CopyFS(filepath.Join(dir, c), os.DirFS(filepath.Join("../../testdata/charts", c))); err != nil {
+	for _, c := range []string{"../../testdata/charts/shop", "../../testdata/charts/metrics", "../../../fixtures/charts/prober"} {
+		if err := os.CopyFS(filepath.Join(dir, filepath.Base(c)), os.DirFS(c)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,6 +143,8 @@ func TestRenderingIsHelms(t *testing.T) {
 		{chart: "shop"},
 		{chart: "shop", values: []string{"shop/ci/prod-values.yaml"}},
 		{chart: "metrics"},
+		{chart: "prober"},
+		{chart: "prober", values: []string{"prober/ci/debug-values.yaml"}},
 	} {
 		t.Run(tc.chart+strings.Join(tc.values, "+"), func(t *testing.T) {
 			c, err := Load(fs, filepath.Join(dir, tc.chart), DefaultLimits)
