@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -12,6 +11,8 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/resid"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/kubegate/kubegate/load/internal/helm"
 )
 
 // podSpecPaths says where the pod spec sits in each workload kind (the same
@@ -523,31 +524,12 @@ func jsonPatch(file string, seq *yaml.Node, obj map[string]any) layer {
 // pointerPath turns a JSON pointer into a Path, using the object to tell list
 // indices ("-" is the last element) from map keys.
 func pointerPath(obj any, ptr string) Path {
-	var p Path
 	if ptr == "" || ptr == "/" {
-		return p
+		return nil
 	}
-	cur := obj
-	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		if l, ok := cur.([]any); ok {
-			i, err := strconv.Atoi(tok)
-			if tok == "-" {
-				i, err = len(l)-1, nil
-			}
-			if err == nil {
-				p = append(p, i)
-				if i >= 0 && i < len(l) {
-					cur = l[i]
-				} else {
-					cur = nil
-				}
-				continue
-			}
-		}
-		p = append(p, tok)
-		m, _ := cur.(map[string]any)
-		cur = m[tok]
+	tokens := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
+	for i, tok := range tokens {
+		tokens[i] = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 	}
-	return p
+	return Path(helm.PointerPath(obj, tokens))
 }

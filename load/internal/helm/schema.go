@@ -92,7 +92,7 @@ func validateOne(schemaJSON []byte, values map[string]any) ([]schemaViolation, e
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			out = append(out, schemaViolation{path: instancePath(values, e.InstanceLocation), message: e.ErrorKind.LocalizedString(printer)})
+			out = append(out, schemaViolation{path: PointerPath(values, e.InstanceLocation), message: e.ErrorKind.LocalizedString(printer)})
 			return
 		}
 		for _, c := range e.Causes {
@@ -103,14 +103,19 @@ func validateOne(schemaJSON []byte, values map[string]any) ([]schemaViolation, e
 	return out, nil
 }
 
-// instancePath turns a JSON pointer's tokens into a values path: a number
-// is a list index where the values hold a list there.
-func instancePath(values any, tokens []string) []any {
+// PointerPath turns the tokens of a JSON pointer into a path of keys and
+// list indices over v: a token is an index where v holds a list there ("-"
+// is its last element, as in a JSON patch), a key elsewhere.
+func PointerPath(v any, tokens []string) []any {
 	var out []any
-	cur := values
+	cur := v
 	for _, t := range tokens {
 		if l, ok := cur.([]any); ok {
-			if i, err := strconv.Atoi(t); err == nil {
+			i, err := strconv.Atoi(t)
+			if t == "-" {
+				i, err = len(l)-1, nil
+			}
+			if err == nil {
 				out = append(out, i)
 				if i >= 0 && i < len(l) {
 					cur = l[i]
