@@ -235,6 +235,14 @@ func (l *loader) valuesFile(files *helm.Files, abs string) (helm.Values, bool) {
 		l.errorf(l.display(abs), 0, "values file: %v", err)
 		return helm.Values{}, false
 	}
+	// Parsed here first for the positions of kubegate's own decoder (and
+	// its bounds on aliases and depth).
+	if _, errs := decodeStream(data, l.opts.Limits); len(errs) > 0 {
+		for _, e := range errs {
+			l.errorf(l.display(abs), e.line, "values do not parse: %s", e.msg)
+		}
+		return helm.Values{}, false
+	}
 	v, err := helm.ReadValues(l.display(abs), data)
 	if err != nil {
 		l.problem(err, l.display(abs))
@@ -329,7 +337,7 @@ func (l *loader) renderChart(dir, root string) []*Resource {
 		failed := len(x.r.Outputs) == 0
 		for _, p := range x.r.Problems {
 			switch {
-			case failed && len(c.Missing) > 0:
+			case failed && len(x.r.MissingEnabled()) > 0:
 				// Most likely the missing dependency: the chart cannot be
 				// rendered here, which is not an error in it.
 				note(p, x.v, withoutDependencies)

@@ -293,3 +293,35 @@ func BenchmarkRenderChart(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(paths))/1000, "ms/field")
 	})
 }
+
+// TestChartBadInput: a values file that does not parse and a template
+// that fails are input errors at their lines; the chart's other renderings
+// are still made.
+func TestChartBadInput(t *testing.T) {
+	repo := shopRepo(t)
+	os.WriteFile(filepath.Join(repo, "shop", "ci", "broken-values.yaml"), []byte("replicaCount: 3\nimage: [unclosed\n"), 0o644)
+	os.WriteFile(filepath.Join(repo, "shop", "ci", "fail-values.yaml"), []byte("serviceAccount:\n  name: null\n"), 0o644)
+	os.WriteFile(filepath.Join(repo, "shop", "templates", "sa.yaml"), []byte("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ required \"serviceAccount.name is required\" .Values.serviceAccount.name }}\n"), 0o644)
+	res := Load([]string{"shop"}, Options{WorkDir: repo})
+	var errs []string
+	for _, e := range res.Errors {
+		errs = append(errs, e.Error())
+	}
+	want := []string{
+		"shop/ci/broken-values.yaml:2: values do not parse: yaml: did not find expected ',' or ']'",
+		"shop/templates/sa.yaml:4: the chart with ci/fail-values.yaml: the chart does not render: serviceAccount.name is required",
+	}
+	if !slices.Equal(errs, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
+	}
+	var variants []string
+	for _, r := range res.Resources {
+		if r.ID().Kind == "Deployment" {
+			variants = append(variants, r.ID().Variant)
+		}
+	}
+	slices.Sort(variants)
+	if !slices.Equal(variants, []string{"", "ci/prod-values.yaml"}) {
+		t.Errorf("renderings %q, want the chart's own and ci/prod-values.yaml", variants)
+	}
+}

@@ -180,7 +180,7 @@ func (l *loader) inflateOne(k *kust, e helmEntry, root string) ([]byte, []docume
 	}
 	r := c.Render(context.Background(), v)
 	for _, p := range r.Problems {
-		if len(r.Outputs) == 0 && len(c.Missing) > 0 {
+		if len(r.Outputs) == 0 && len(r.MissingEnabled()) > 0 {
 			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: report.Location{File: p.File, Line: p.Line},
 				Message: fmt.Sprintf("helmCharts entry %q of %s does not render without its missing dependencies (%s), so none of its resources were checked", s.Name, k.display, p.Reason())})
 			continue

@@ -49,6 +49,9 @@ func (p *Problem) Error() string {
 type Dependency struct {
 	Name, Version, Repository string
 	Line                      int // of its entry in Chart.yaml
+	// Condition and Tags decide whether a rendering would include it.
+	Condition string
+	Tags      []string
 }
 
 // Files reads the repository, confined to it.
@@ -364,7 +367,7 @@ func (c *Chart) resolve(n *node, meta *chart.Metadata, budget *int64, depth int)
 				}
 			}
 		}
-		c.Missing = append(c.Missing, Dependency{Name: dep.Name, Version: dep.Version, Repository: dep.Repository, Line: dependencyLine(chartYAML, i)})
+		c.Missing = append(c.Missing, Dependency{Name: dep.Name, Version: dep.Version, Repository: dep.Repository, Line: dependencyLine(chartYAML, i), Condition: dep.Condition, Tags: dep.Tags})
 	}
 	for _, s := range n.subs {
 		if m, err := s.metadata(); err == nil && s.origin.archive == "" && depth < 16 {

@@ -47,6 +47,55 @@ func Perturb(v any) (any, bool) {
 	return nil, false
 }
 
+// MissingEnabled lists the chart's missing dependencies that this
+// rendering would include, as Helm decides: the first path of the
+// condition that holds a boolean, else any tag that is true (all false:
+// excluded), else included.
+func (r *Rendering) MissingEnabled() []Dependency {
+	var out []Dependency
+	var values map[string]any
+	if v, ok := r.values["Values"].(common.Values); ok {
+		values = v
+	}
+	for _, d := range r.Chart.Missing {
+		if enabled(d, values) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func enabled(d Dependency, values map[string]any) bool {
+	for _, c := range strings.Split(d.Condition, ",") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		var path []any
+		for _, k := range strings.Split(c, ".") {
+			path = append(path, k)
+		}
+		if v, ok := lookup(values, path); ok {
+			if b, ok := v.(bool); ok {
+				return b
+			}
+		}
+	}
+	if len(d.Tags) == 0 {
+		return true
+	}
+	tags, _ := values["tags"].(map[string]any)
+	seen := false
+	for _, t := range d.Tags {
+		if b, ok := tags[t].(bool); ok {
+			if b {
+				return true
+			}
+			seen = true
+		}
+	}
+	return !seen
+}
+
 // Leaves lists the rendering's values (after coalescing), parents first.
 func (r *Rendering) Leaves() []Leaf { return r.leaves }
 
