@@ -90,10 +90,13 @@ func Prepare(pol *ir.Policy) (*Program, error) {
 	for _, fn := range p.funcs {
 		// The planner numbers locals across the whole policy; a frame
 		// holds only its function's, renumbered densely.
-		r := &renumber{p: p, byName: byName, seen: seen, locals: map[ir.Local]ir.Local{}}
+		r := &renumber{p: p, byName: byName, seen: seen, locals: map[ir.Local]ir.Local{}, base: map[ir.Local]bool{}, number: map[ir.Local]bool{}}
 		fn.params = slices.Clone(fn.params)
 		for i := range fn.params {
 			r.local(&fn.params[i])
+		}
+		if len(fn.params) >= 2 {
+			r.base[fn.params[1]] = true // the planner's functions take (input, data, ...)
 		}
 		r.local(&fn.ret)
 		for _, b := range fn.blocks {
@@ -103,7 +106,7 @@ func Prepare(pol *ir.Policy) (*Program, error) {
 		}
 		fn.nlocals = len(r.locals)
 	}
-	r := &renumber{p: p, byName: byName, seen: seen, locals: map[ir.Local]ir.Local{ir.Input: ir.Input, ir.Data: ir.Data}}
+	r := &renumber{p: p, byName: byName, seen: seen, locals: map[ir.Local]ir.Local{ir.Input: ir.Input, ir.Data: ir.Data}, base: map[ir.Local]bool{ir.Data: true}, number: map[ir.Local]bool{}}
 	for _, b := range p.plan.Blocks {
 		if err := r.block(b); err != nil {
 			return nil, fmt.Errorf("plan %s: %w", p.plan.Name, err)
@@ -129,6 +132,16 @@ type renumber struct {
 	seen   map[ir.Stmt]bool
 	locals map[ir.Local]ir.Local
 	call   call // the last CallStmt's
+	// base marks the (renumbered) locals that a reference into the data
+	// document reaches (data.a.b, data.a[x], not a variable assigned from
+	// one), and number those that hold a number constant.
+	base, number map[ir.Local]bool
+}
+
+// isLocal is o's local, if it is one.
+func isLocal(o ir.Operand) (ir.Local, bool) {
+	l, ok := o.Value.(ir.Local)
+	return l, ok
 }
 
 func (r *renumber) local(l *ir.Local) {
@@ -138,6 +151,15 @@ func (r *renumber) local(l *ir.Local) {
 		r.locals[*l] = n
 	}
 	*l = n
+}
+
+// flow carries a number constant to the local it is assigned to. (A part
+// of the data document assigned to a variable is a value like any other:
+// topdown reads obj[2] of it as the number key.)
+func (r *renumber) flow(src ir.Operand, dst ir.Local) {
+	if l, ok := isLocal(src); ok {
+		r.number[dst] = r.number[dst] || r.number[l]
+	}
 }
 
 func (r *renumber) op(ops ...*ir.Operand) error {
@@ -196,6 +218,9 @@ func (r *renumber) stmt(s ir.Stmt) error {
 		r.local(&s.Source)
 		r.local(&s.Key)
 		r.local(&s.Value)
+		if r.base[s.Source] {
+			r.base[s.Value] = true
+		}
 		return r.block(s.Block)
 	case *ir.NotStmt:
 		return r.block(s.Block)
@@ -221,7 +246,19 @@ func (r *renumber) stmt(s ir.Stmt) error {
 		r.call = call{builtin: f}
 	case *ir.DotStmt:
 		r.local(&s.Target)
-		return r.op(&s.Source, &s.Key)
+		if err := r.op(&s.Source, &s.Key); err != nil {
+			return err
+		}
+		if src, ok := isLocal(s.Source); ok && r.base[src] {
+			// Topdown reads the reference data.a[2] as data.a["2"]
+			// (base documents have string keys); the plan looks the
+			// number up, as OPA's WebAssembly does (OPA issue 3711):
+			// leave such a rule to topdown.
+			if key, ok := isLocal(s.Key); ok && r.number[key] {
+				return fmt.Errorf("%w: a number key into the data document", ErrUnsupported)
+			}
+			r.base[s.Target] = true
+		}
 	case *ir.LenStmt:
 		r.local(&s.Target)
 		return r.op(&s.Source)
@@ -229,18 +266,26 @@ func (r *renumber) stmt(s ir.Stmt) error {
 		r.local(&s.Target)
 	case *ir.AssignVarStmt:
 		r.local(&s.Target)
-		return r.op(&s.Source)
+		if err := r.op(&s.Source); err != nil {
+			return err
+		}
+		r.flow(s.Source, s.Target)
 	case *ir.AssignVarOnceStmt:
 		r.local(&s.Target)
-		return r.op(&s.Source)
+		if err := r.op(&s.Source); err != nil {
+			return err
+		}
+		r.flow(s.Source, s.Target)
 	case *ir.ResetLocalStmt:
 		r.local(&s.Target)
 	case *ir.MakeNullStmt:
 		r.local(&s.Target)
 	case *ir.MakeNumberIntStmt:
 		r.local(&s.Target)
+		r.number[s.Target] = true
 	case *ir.MakeNumberRefStmt:
 		r.local(&s.Target)
+		r.number[s.Target] = true
 		if s.Index < 0 || s.Index >= len(r.p.numbers) {
 			return fmt.Errorf("number constant %d out of range", s.Index)
 		}
@@ -302,6 +347,25 @@ type Conflict struct {
 
 func (c *Conflict) Error() string {
 	return fmt.Sprintf("%s:%d: eval_conflict_error: %s", c.File, c.Row, c.Msg)
+}
+
+// conflicting says what produced two values, worded as topdown says it:
+// "rule data.x.p produced conflicting values", or for a function "function
+// data.x.f produced conflicting values for the same inputs". The planner
+// names a rule's function gN.data.x.p, and gives every function the input
+// and data documents as its first two parameters.
+func (m *machine) conflicting() string {
+	if m.fn == nil {
+		return "the query produced conflicting values"
+	}
+	name := m.fn.name
+	if _, rest, ok := strings.Cut(name, "."); ok && strings.HasPrefix(rest, "data.") {
+		name = rest
+	}
+	if len(m.fn.params) > 2 {
+		return "function " + name + " produced conflicting values for the same inputs"
+	}
+	return "rule " + name + " produced conflicting values"
 }
 
 // conflict makes the Conflict of a statement.
@@ -390,6 +454,8 @@ type machine struct {
 	results []*ast.Term
 	steps   int
 	args    []*ast.Term
+	// fn is the function being evaluated (nil: the query), for conflicts.
+	fn *function
 }
 
 // checkEvery is how many loop iterations pass between checks of the
@@ -466,7 +532,7 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		v := m.read(s.Source, l)
 		if cur := l[s.Target]; cur != nil {
 			if v == nil || ast.Compare(cur.Value, v.Value) != 0 {
-				return 0, m.conflict(s.Location, "the rule produced conflicting values: %v and %v", cur, v)
+				return 0, m.conflict(s.Location, "%s: %v and %v", m.conflicting(), cur, v)
 			}
 			return normal, nil
 		}
@@ -529,18 +595,8 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		}
 		obj.Insert(k, v)
 	case *ir.ObjectMergeStmt:
-		// A base document and a virtual one under the same path,
-		// merged recursively.
-		a, aok := value(l[s.A]).(ast.Object)
-		b, bok := value(l[s.B]).(ast.Object)
-		if !aok || !bok {
-			return 0, m.conflict(s.Location, "cannot merge a base document with a virtual document that is not an object")
-		}
-		merged, ok := a.Merge(b)
-		if !ok {
-			return 0, m.conflict(s.Location, "base and virtual documents conflict")
-		}
-		l[s.Target] = ast.NewTerm(merged)
+		// A base document and a virtual one under the same path.
+		l[s.Target] = merge(l[s.A], l[s.B])
 	case *ir.MakeSetStmt:
 		l[s.Target] = ast.NewTerm(ast.NewSet())
 	case *ir.SetAddStmt:
@@ -598,6 +654,35 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		return 0, fmt.Errorf("%w: statement %T", ErrUnsupported, s)
 	}
 	return normal, nil
+}
+
+// merge combines a base document a with a virtual one b under the same
+// path, as OPA's WebAssembly runtime does (opa_value_merge): objects are
+// merged key by key, recursively; where either side is not an object, a
+// (the base document) wins.
+func merge(a, b *ast.Term) *ast.Term {
+	if a == nil {
+		return b
+	}
+	ao, aok := a.Value.(ast.Object)
+	bo, bok := value(b).(ast.Object)
+	if !aok || !bok {
+		return a
+	}
+	out := ast.NewObject()
+	ao.Foreach(func(k, v *ast.Term) {
+		if other := bo.Get(k); other != nil {
+			out.Insert(k, merge(v, other))
+		} else {
+			out.Insert(k, v)
+		}
+	})
+	bo.Foreach(func(k, v *ast.Term) {
+		if ao.Get(k) == nil {
+			out.Insert(k, v)
+		}
+	})
+	return ast.NewTerm(out)
 }
 
 // value is a local's value, nil when undefined.
@@ -706,6 +791,9 @@ func (m *machine) call(s *callStmt, l []*ast.Term) (*ast.Term, error) {
 		for i, a := range s.args {
 			frame[fn.params[i]] = m.read(a, l)
 		}
+		caller := m.fn
+		m.fn = fn
+		defer func() { m.fn = caller }()
 		for _, b := range fn.blocks {
 			r, err := m.block(b, frame)
 			if err != nil {
