@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -94,6 +95,10 @@ type Engine struct {
 	// where topdown evaluates them; cachePlan is the lookup tables'.
 	plans     []*vm.Program
 	cachePlan *vm.Program
+	// onTopdown says, for what topdown evaluates, why (--debug).
+	onTopdown []string
+	// runPlan evaluates a plan (a seam for the tests of the fallback).
+	runPlan func(context.Context, *vm.Program, *ast.Term, *ast.Term) ([]*ast.Term, error)
 }
 
 // compile generates the groups' packages, the rules in unplannable going
@@ -229,7 +234,9 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.plans = make([]*vm.Program, len(e.groups))
+	e.runPlan = runPlan
 	if opts.Evaluator == EvaluatorTopdown {
+		e.onTopdown = []string{"every rule: --evaluator topdown"}
 		return e, nil
 	}
 	// A rule the plan evaluator cannot run (a user's rule that reads the
@@ -238,8 +245,9 @@ func New(opts Options) (*Engine, error) {
 	for g, pkg := range e.groups {
 		if _, err := vm.Compile(e.compiler, "data."+pkg+".planned"); err != nil {
 			for _, id := range e.groupRules[g] {
-				if _, err := vm.Compile(e.compiler, e.byPkg[id].Query); err != nil {
+				if _, err := vm.Compile(e.compiler, e.byPkg[id].Query); err != nil && !unplannable[id] {
 					unplannable[id] = true
+					e.onTopdown = append(e.onTopdown, fmt.Sprintf("%s: %v", id, err))
 				}
 			}
 		}
@@ -251,14 +259,26 @@ func New(opts Options) (*Engine, error) {
 	}
 	for g, pkg := range e.groups {
 		if e.planned[g] {
-			e.plans[g], _ = vm.Compile(e.compiler, "data."+pkg+".planned")
+			var err error
+			if e.plans[g], err = vm.Compile(e.compiler, "data."+pkg+".planned"); err != nil {
+				e.onTopdown = append(e.onTopdown, fmt.Sprintf("the rules of %s together: %v", strings.Join(e.groupRules[g], ", "), err))
+			}
 		}
 	}
 	if e.hasCache() {
-		e.cachePlan, _ = vm.Compile(e.compiler, "data."+cachePackage)
+		var err error
+		if e.cachePlan, err = vm.Compile(e.compiler, "data."+cachePackage); err != nil {
+			e.onTopdown = append(e.onTopdown, fmt.Sprintf("the lookup tables (%s): %v", cachePackage, err))
+		}
 	}
+	slices.Sort(e.onTopdown)
 	return e, nil
 }
+
+// OnTopdown lists what OPA's topdown evaluates rather than the plan
+// evaluator, and why (a built-in outside its allow-list, a with
+// statement): for --debug. Empty when the plan evaluator takes every rule.
+func (e *Engine) OnTopdown() []string { return e.onTopdown }
 
 // group returns the query group for a kind, or -1 when no rule applies.
 func (e *Engine) group(kind string) int {
@@ -280,6 +300,9 @@ func (e *Engine) SetFacts(facts map[string]any) { e.opts.Facts = facts }
 type Result struct {
 	Findings []report.Finding
 	Errors   []report.InputError
+	// Retried says which resources the plan evaluator failed on and
+	// topdown evaluated instead (a bug in the plan evaluator to report).
+	Retried []string
 }
 
 // Evaluate runs every rule over every resource. Each policy sees one
@@ -330,6 +353,7 @@ func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource) (*Res
 				res.Errors = append(res.Errors, x)
 			}
 		}
+		res.Retried = append(res.Retried, r.Retried...)
 	}
 	return res, ctx.Err()
 }
@@ -436,6 +460,7 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource) (*Res
 	nsModes, labelErrs := e.namespaceModes(resources)
 	res.Errors = append(res.Errors, labelErrs...)
 	var mu sync.Mutex
+	fallback := &topdownFallback{e: e, data: data}
 	e.parallel(len(resources), func(i int) {
 		r := resources[i]
 		g := e.group(r.ID().Kind)
@@ -445,13 +470,28 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource) (*Res
 		eval := func(ctx context.Context, input *ast.Term) (ast.Set, error) {
 			var all ast.Set
 			if p := e.plans[g]; p != nil {
-				rs, err := p.Eval(ctx, input, data)
-				if err != nil {
-					return nil, err
-				}
-				if t := planResult(rs); t != nil {
-					set, _ := t.Value.(ast.Set)
+				rs, err := e.runPlan(ctx, p, input, data)
+				var conflict *vm.Conflict
+				switch {
+				case err == nil:
+					if t := planResult(rs); t != nil {
+						set, _ := t.Value.(ast.Set)
+						all = set
+					}
+				case errors.As(err, &conflict) || ctx.Err() != nil:
+					return nil, err // a policy's conflict, or the timeout: topdown's too
+				default:
+					// The plan evaluator failed where topdown would not
+					// have: evaluate this resource with topdown, and say so.
+					set, terr := fallback.eval(ctx, g, input)
+					if terr != nil {
+						return nil, terr
+					}
 					all = set
+					mu.Lock()
+					id := r.ID()
+					res.Retried = append(res.Retried, fmt.Sprintf("%s: %v", id, err))
+					mu.Unlock()
 				}
 			}
 			for _, q := range queries[g] {
@@ -478,6 +518,68 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource) (*Res
 		mu.Unlock()
 	})
 	return res, ctx.Err()
+}
+
+// runPlan evaluates a plan; a panic in the plan evaluator is an error.
+func runPlan(ctx context.Context, p *vm.Program, input, data *ast.Term) (rs []*ast.Term, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("plan evaluator panic: %v", x)
+		}
+	}()
+	return p.Eval(ctx, input, data)
+}
+
+// topdownFallback evaluates a group's planned rules with topdown, for a
+// resource the plan evaluator failed on. Its store and queries are made on
+// first use: the plan evaluator does not fail on any input we know.
+type topdownFallback struct {
+	e       *Engine
+	data    *ast.Term
+	mu      sync.Mutex
+	store   storage.Store
+	queries map[int]rego.PreparedEvalQuery
+}
+
+func (f *topdownFallback) eval(ctx context.Context, g int, input *ast.Term) (ast.Set, error) {
+	f.mu.Lock()
+	q, ok := f.queries[g]
+	if !ok {
+		if f.store == nil {
+			doc, err := ast.JSON(f.data.Value)
+			if err != nil {
+				f.mu.Unlock()
+				return nil, err
+			}
+			root, _ := doc.(map[string]any)
+			f.store = inmem.NewFromObjectWithOpts(root, inmem.OptRoundTripOnWrite(false))
+			f.queries = map[int]rego.PreparedEvalQuery{}
+		}
+		var err error
+		q, err = rego.New(
+			rego.Query("data."+f.e.groups[g]+".planned"),
+			rego.Compiler(f.e.compiler),
+			rego.Store(f.store),
+			rego.StrictBuiltinErrors(false),
+			rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
+		).PrepareForEval(ctx)
+		if err != nil {
+			f.mu.Unlock()
+			return nil, err
+		}
+		f.queries[g] = q
+	}
+	f.mu.Unlock()
+	rs, err := q.Eval(ctx, rego.EvalParsedInput(input.Value))
+	if err != nil || len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, err
+	}
+	t, _ := rs[0].Expressions[0].Value.(*ast.Term)
+	if t == nil {
+		return nil, nil
+	}
+	set, _ := t.Value.(ast.Set)
+	return set, nil
 }
 
 // parallel calls fn(0) ... fn(n-1) on Parallelism goroutines.

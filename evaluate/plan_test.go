@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/kubegate/kubegate/evaluate/internal/vm"
 	"github.com/kubegate/kubegate/load"
@@ -334,4 +337,45 @@ func FuzzEvaluators(f *testing.F) {
 		}
 		sameResults(t, "the manifest", want, got)
 	})
+}
+
+// TestPlanFailureFallsBackToTopdown: where the plan evaluator fails (a bug
+// of its own, made here by a plan runner that fails or panics), the
+// resource is evaluated with topdown instead, with the same findings, and
+// the result says which resource was retried.
+func TestPlanFailureFallsBackToTopdown(t *testing.T) {
+	loaded := load.Load([]string{"fixtures/plain"}, load.Options{WorkDir: "../"})
+	topdown := newEngine(t, Options{PSS: DefaultPSSModes, Evaluator: EvaluatorTopdown})
+	want, err := topdown.Evaluate(context.Background(), loaded.Resources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, run := range map[string]func(context.Context, *vm.Program, *ast.Term, *ast.Term) ([]*ast.Term, error){
+		"an error": func(context.Context, *vm.Program, *ast.Term, *ast.Term) ([]*ast.Term, error) {
+			return nil, errors.New("injected failure")
+		},
+		"a panic": func(ctx context.Context, _ *vm.Program, input, data *ast.Term) ([]*ast.Term, error) {
+			return runPlan(ctx, nil, input, data) // a nil program panics
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			plan := newEngine(t, Options{PSS: DefaultPSSModes})
+			plan.runPlan = run
+			got, err := plan.Evaluate(context.Background(), loaded.Resources)
+			if err != nil {
+				t.Fatal(err)
+			}
+			evaluated := 0
+			for _, r := range loaded.Resources {
+				if plan.group(r.ID().Kind) >= 0 {
+					evaluated++
+				}
+			}
+			if len(got.Retried) != evaluated || evaluated == 0 {
+				t.Errorf("%d resources retried, want all %d that rules apply to: %v", len(got.Retried), evaluated, got.Retried)
+			}
+			got.Retried, want.Retried = nil, nil
+			sameResults(t, name, want, got)
+		})
+	}
 }

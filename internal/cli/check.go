@@ -41,6 +41,7 @@ type checkOptions struct {
 	namespaces  []string
 	regoVersion evaluate.RegoVersion
 	evaluator   evaluate.Evaluator
+	debug       bool
 	src         source // where policies, data and the configuration come from
 	paths       []string
 }
@@ -76,6 +77,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	kubeVersion := fs.String("kube-version", "", "the target cluster's Kubernetes `vX.Y`: charts render with its capabilities (default "+load.DefaultKubeVersion+", the newest kubegate knows)")
 	imageFlags := addImageFlags(fs)
 	limits := addLimitFlags(fs)
+	debug := fs.Bool("debug", false, "print to standard error which rules OPA's topdown evaluates rather than the plan evaluator, and why")
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -129,7 +131,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	if !fs.Changed("namespace") {
 		*namespaces = cfg.Namespaces
 	}
-	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args(), exemptNS: *exemptNS, exemptRC: *exemptRC, namespaces: *namespaces, src: src}
+	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args(), exemptNS: *exemptNS, exemptRC: *exemptRC, namespaces: *namespaces, src: src, debug: *debug}
 	if cfgPath != "" {
 		o.cfg = cfg
 	}
@@ -293,6 +295,15 @@ func runCheck(args []string, env Env) int {
 		return errorf(env, "%v", b.err)
 	}
 	engine := b.engine
+	if o.debug {
+		if on := engine.OnTopdown(); len(on) == 0 {
+			fmt.Fprintln(env.Stderr, "kubegate: every rule runs on the plan evaluator")
+		} else {
+			for _, x := range on {
+				fmt.Fprintf(env.Stderr, "kubegate: on topdown: %s\n", x)
+			}
+		}
+	}
 	pol := policy{cfg: o.cfg, rules: ruleInfo(engine.Rules()), now: env.now()}
 	if err := pol.checkRuleIDs(); err != nil {
 		return errorf(env, "%v", err)
@@ -326,6 +337,9 @@ func runCheck(args []string, env Env) int {
 	if res != nil {
 		rep.Findings = res.Findings
 		rep.Errors = append(rep.Errors, res.Errors...)
+		for _, x := range res.Retried {
+			fmt.Fprintf(env.Stderr, "kubegate: the plan evaluator failed on %s; topdown evaluated it instead (please report this)\n", x)
+		}
 	}
 	rep.Findings = append(rep.Findings, uncheckedFindings(loaded.Unchecked)...)
 	pol.apply(rep, loaded.Resources, o.shard.Count > 1)

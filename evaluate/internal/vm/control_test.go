@@ -2,6 +2,7 @@ package vm
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -132,5 +133,45 @@ func TestControlFlow(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPrepareChecksConventions: the plan evaluator relies on two
+// conventions of OPA's planner (a function of two parameters is a rule of
+// the input and data documents, memoized; a function returns its Return
+// local); a plan that breaks either is refused, for topdown to evaluate.
+func TestPrepareChecksConventions(t *testing.T) {
+	block := func(stmts ...ir.Stmt) *ir.Block { return &ir.Block{Stmts: stmts} }
+	rule := &ir.Func{Name: "g0.data.x.p", Params: []ir.Local{0, 1}, Return: 2, Blocks: []*ir.Block{
+		block(&ir.MakeNumberIntStmt{Value: 1, Target: 2}),
+		block(&ir.ReturnLocalStmt{Source: 2}),
+	}}
+	call := func(args ...ir.Local) *ir.Policy {
+		var ops []ir.Operand
+		for _, a := range args {
+			ops = append(ops, ir.Operand{Value: a})
+		}
+		return &ir.Policy{
+			Static: &ir.Static{},
+			Funcs:  &ir.Funcs{Funcs: []*ir.Func{rule}},
+			Plans: &ir.Plans{Plans: []*ir.Plan{{Name: "q", Blocks: []*ir.Block{block(
+				&ir.MakeObjectStmt{Target: 5},
+				&ir.CallStmt{Func: rule.Name, Args: ops, Result: 6},
+				&ir.ResultSetAddStmt{Value: 6},
+			)}}}},
+		}
+	}
+	if _, err := Prepare(call(ir.Input, ir.Data)); err != nil {
+		t.Errorf("a rule called with the input and data documents: %v", err)
+	}
+	if _, err := Prepare(call(ir.Input, 5)); err == nil || !strings.Contains(err.Error(), "called with other than the input and data documents") {
+		t.Errorf("a rule called with another data document: %v, want a refusal", err)
+	}
+	bad := *rule
+	bad.Blocks = []*ir.Block{block(&ir.MakeNumberIntStmt{Value: 1, Target: 3}), block(&ir.ReturnLocalStmt{Source: 3})}
+	p := call(ir.Input, ir.Data)
+	p.Funcs.Funcs = []*ir.Func{&bad}
+	if _, err := Prepare(p); err == nil || !strings.Contains(err.Error(), "a return of other than the function's result") {
+		t.Errorf("a function returning another local: %v, want a refusal", err)
 	}
 }

@@ -20,6 +20,7 @@ package vm
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,7 +29,9 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/topdown/builtins"
 )
 
 // Program is a prepared plan, safe for concurrent evaluations.
@@ -95,10 +98,12 @@ func Prepare(pol *ir.Policy) (*Program, error) {
 		for i := range fn.params {
 			r.local(&fn.params[i])
 		}
-		if len(fn.params) >= 2 {
-			r.base[fn.params[1]] = true // the planner's functions take (input, data, ...)
+		if len(fn.params) < 2 {
+			return nil, fmt.Errorf("%w: function %s takes %d parameters, not the input and data documents first", ErrUnsupported, fn.name, len(fn.params))
 		}
 		r.local(&fn.ret)
+		r.in, r.data, r.ret = fn.params[0], fn.params[1], fn.ret
+		r.base[fn.params[1]] = true // the planner's functions take (input, data, ...)
 		for _, b := range fn.blocks {
 			if err := r.block(b); err != nil {
 				return nil, fmt.Errorf("function %s: %w", fn.name, err)
@@ -106,7 +111,8 @@ func Prepare(pol *ir.Policy) (*Program, error) {
 		}
 		fn.nlocals = len(r.locals)
 	}
-	r := &renumber{p: p, byName: byName, seen: seen, locals: map[ir.Local]ir.Local{ir.Input: ir.Input, ir.Data: ir.Data}, base: map[ir.Local]bool{ir.Data: true}, number: map[ir.Local]bool{}}
+	r := &renumber{p: p, byName: byName, seen: seen, locals: map[ir.Local]ir.Local{ir.Input: ir.Input, ir.Data: ir.Data}, base: map[ir.Local]bool{ir.Data: true}, number: map[ir.Local]bool{},
+		in: ir.Input, data: ir.Data, ret: -1}
 	for _, b := range p.plan.Blocks {
 		if err := r.block(b); err != nil {
 			return nil, fmt.Errorf("plan %s: %w", p.plan.Name, err)
@@ -132,6 +138,10 @@ type renumber struct {
 	seen   map[ir.Stmt]bool
 	locals map[ir.Local]ir.Local
 	call   call // the last CallStmt's
+	// in, data and ret are the locals of the function's input and data
+	// documents and of its result (ret < 0 in the query's plan), which
+	// the conventions checked below are about.
+	in, data, ret ir.Local
 	// base marks the (renumbered) locals that a reference into the data
 	// document reaches (data.a.b, data.a[x], not a variable assigned from
 	// one), and number those that hold a number constant.
@@ -235,6 +245,17 @@ func (r *renumber) stmt(s ir.Stmt) error {
 			if len(fn.params) != len(s.Args) {
 				return fmt.Errorf("call of %s with %d arguments, want %d", s.Func, len(s.Args), len(fn.params))
 			}
+			// A function of two parameters is a rule, memoized for the
+			// evaluation: it must be called with the input and data
+			// documents themselves (a with statement would change them,
+			// and is refused above).
+			if fn.memo {
+				a, aok := isLocal(s.Args[0])
+				b, bok := isLocal(s.Args[1])
+				if !aok || !bok || a != r.in || b != r.data {
+					return fmt.Errorf("%w: %s, a rule, called with other than the input and data documents", ErrUnsupported, s.Func)
+				}
+			}
 			r.call = call{fn: fn}
 			return nil
 		}
@@ -329,6 +350,11 @@ func (r *renumber) stmt(s ir.Stmt) error {
 		r.local(&s.Value)
 	case *ir.ReturnLocalStmt:
 		r.local(&s.Source)
+		// Eval returns a function's Return local when it returns (in the
+		// query's plan, a return only ends it).
+		if r.ret >= 0 && s.Source != r.ret {
+			return fmt.Errorf("%w: a return of other than the function's result", ErrUnsupported)
+		}
 	case *ir.BreakStmt, *ir.NopStmt:
 	default:
 		return fmt.Errorf("%w: statement %T", ErrUnsupported, s)
@@ -384,7 +410,13 @@ func (p *Program) Eval(ctx context.Context, input, data *ast.Term) ([]*ast.Term,
 	m := p.machines.Get().(*machine)
 	defer p.release(m)
 	m.ctx = ctx
-	m.bctx = topdown.BuiltinContext{Context: ctx}
+	// A cache of the evaluation's own (no built-in the allow-list admits
+	// uses it today, but one that does finds it, as under topdown), and no
+	// metrics collected.
+	if m.cache == nil {
+		m.cache = builtins.Cache{}
+	}
+	m.bctx = topdown.BuiltinContext{Context: ctx, Cache: m.cache, Metrics: noMetrics}
 	locals, pooled := m.push(p.nlocals)
 	defer m.pop(locals, pooled)
 	locals[ir.Input], locals[ir.Data] = input, data
@@ -404,6 +436,7 @@ func (p *Program) Eval(ctx context.Context, input, data *ast.Term) ([]*ast.Term,
 func (p *Program) release(m *machine) {
 	clear(m.memo)
 	clear(m.memoSet)
+	clear(m.cache)
 	clear(m.args[:cap(m.args)])
 	m.results, m.ctx, m.bctx, m.out = nil, nil, topdown.BuiltinContext{}, nil
 	p.machines.Put(m)
@@ -456,7 +489,11 @@ type machine struct {
 	args    []*ast.Term
 	// fn is the function being evaluated (nil: the query), for conflicts.
 	fn *function
+	// cache is the built-ins' cache of one evaluation.
+	cache builtins.Cache
 }
+
+var noMetrics = metrics.NoOp()
 
 // checkEvery is how many loop iterations pass between checks of the
 // context, so that a policy looping over a huge set stops at the timeout.
@@ -833,26 +870,23 @@ func (m *machine) call(s *callStmt, l []*ast.Term) (*ast.Term, error) {
 	return out, nil
 }
 
-// pure reports whether the plan evaluator may call a built-in: a function
-// of its arguments alone, which needs nothing of OPA's evaluation context
-// (no clock, randomness, network, caches, tracing or printing).
-func pure(name string) bool {
-	switch name {
-	case "internal.member_2", "internal.member_3":
-		return true
-	}
-	bi, ok := ast.BuiltinMap[name]
-	if !ok || bi.Nondeterministic || bi.Relation {
-		return false
-	}
-	for _, prefix := range impure {
-		if strings.HasPrefix(name, prefix) {
-			return false
+// pure reports whether the plan evaluator may call a built-in: one of the
+// allow-list (builtins.txt), a reviewed list of functions of their
+// arguments alone, which need nothing of OPA's evaluation context (no
+// clock, randomness, network, caches, tracing or printing). A built-in an
+// OPA upgrade adds is not admitted until someone adds it there (see
+// TestBuiltinAllowList).
+func pure(name string) bool { return allowed[name] }
+
+//go:embed builtins.txt
+var builtinsList string
+
+var allowed = func() map[string]bool {
+	m := map[string]bool{}
+	for _, line := range strings.Split(builtinsList, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			m[line] = true
 		}
 	}
-	return true
-}
-
-// impure are the deterministic built-ins that still read the evaluation
-// context (time, caches, schemas) or have effects.
-var impure = []string{"internal.", "print", "trace", "opa.", "time.now_ns", "io.jwt.decode_verify", "crypto.x509.parse_and_verify", "graphql.", "json.match_schema", "json.verify_schema", "providers.", "rand.", "uuid.", "http.", "net.lookup"}
+	return m
+}()
