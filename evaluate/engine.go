@@ -23,6 +23,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/kubegate/kubegate/evaluate/internal/vm"
+	"github.com/kubegate/kubegate/internal/k8s"
 	"github.com/kubegate/kubegate/load"
 	kgrego "github.com/kubegate/kubegate/rego"
 	"github.com/kubegate/kubegate/report"
@@ -57,7 +58,8 @@ type Options struct {
 	Data map[string]any
 	// Facts are kubegate's own findings about the input, merged into
 	// data.kubegate (for example "images", what the image checks learnt
-	// about each reference); "resources" and "cache" are reserved.
+	// about each reference); "resources", "cache" and "workloads" are
+	// reserved.
 	Facts map[string]any
 	// Timeout bounds the evaluation of one resource (default 10s), so a
 	// policy that explodes stops with an error naming the resource.
@@ -68,6 +70,10 @@ type Options struct {
 	// Evaluator is EvaluatorPlan (the default) or EvaluatorTopdown.
 	Evaluator Evaluator
 }
+
+// workloadsTerm is data.kubegate.workloads: where each workload kind has its
+// pod spec (internal/k8s), the one table the policies and Go share.
+var workloadsTerm = ast.NewTerm(ast.MustInterfaceToValue(k8s.Workloads()))
 
 // DefaultTimeout bounds the evaluation of one resource.
 const DefaultTimeout = 10 * time.Second
@@ -411,6 +417,7 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource) (*Res
 			kg[k] = v
 		}
 		kg["resources"] = index(resources)
+		kg["workloads"] = k8s.Workloads()
 		root["kubegate"] = kg
 		store = inmem.NewFromObjectWithOpts(root, inmem.OptRoundTripOnWrite(false))
 	}
@@ -640,6 +647,7 @@ func (e *Engine) planData(resources []*load.Resource, inputs []*ast.Term) (*ast.
 		child(child(idx, id.Kind), id.Namespace).Insert(ast.StringTerm(id.Name), inputs[i])
 	}
 	kg.Insert(ast.StringTerm("resources"), ast.NewTerm(idx))
+	kg.Insert(ast.StringTerm("workloads"), workloadsTerm)
 	root.Insert(ast.StringTerm("kubegate"), ast.NewTerm(kg))
 	return ast.NewTerm(root), nil
 }

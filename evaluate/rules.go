@@ -12,7 +12,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/kubegate/kubegate/load"
+	"github.com/kubegate/kubegate/internal/k8s"
 	"github.com/kubegate/kubegate/report"
 )
 
@@ -160,7 +160,7 @@ func ruleOf(file string, m *ast.Module) (Rule, error) {
 		for _, k := range list {
 			switch ks, _ := k.(string); {
 			case ks == "workloads":
-				r.Kinds = append(r.Kinds, load.WorkloadKinds()...)
+				r.Kinds = append(r.Kinds, k8s.WorkloadKinds()...)
 			case ks != "" && ks[0] >= 'A' && ks[0] <= 'Z':
 				r.Kinds = append(r.Kinds, ks)
 			default:

@@ -11,7 +11,7 @@ import (
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
-	"github.com/kubegate/kubegate/load"
+	"github.com/kubegate/kubegate/internal/k8s"
 	"github.com/kubegate/kubegate/report"
 )
 
@@ -78,7 +78,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			want: Rule{
 				ID: "resources.example", Severity: report.Warning, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
-				Kinds: load.WorkloadKinds(),
+				Kinds: k8s.WorkloadKinds(),
 			},
 		},
 		{
@@ -96,7 +96,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			want: Rule{
 				ID: "resources.example", Severity: report.Warning, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
-				Kinds: withKinds(append(load.WorkloadKinds(), "Service")...),
+				Kinds: withKinds(append(k8s.WorkloadKinds(), "Service")...),
 			},
 		},
 		{
@@ -113,7 +113,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			want: Rule{
 				ID: "pss.example", Severity: report.Warning, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
-				Level: Baseline, Kinds: load.WorkloadKinds(),
+				Level: Baseline, Kinds: k8s.WorkloadKinds(),
 			},
 		},
 		{
@@ -122,7 +122,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			want: Rule{
 				ID: "pss.example", Severity: report.Warning, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
-				Level: Restricted, Kinds: load.WorkloadKinds(),
+				Level: Restricted, Kinds: k8s.WorkloadKinds(),
 			},
 		},
 	}

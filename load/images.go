@@ -20,7 +20,7 @@ func Images(resources []*Resource) ([]string, map[string][]ImageUse) {
 	uses := map[string][]ImageUse{}
 	for _, r := range resources {
 		kind, _ := r.Object["kind"].(string)
-		base := podSpecPaths[kind]
+		base := PodSpecPath(kind)
 		spec, _ := Lookup(r.Object, base).(map[string]any)
 		if base == nil || spec == nil {
 			continue

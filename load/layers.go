@@ -3,7 +3,6 @@ package load
 import (
 	"bytes"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -12,35 +11,22 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/resid"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/kubegate/kubegate/internal/k8s"
 	"github.com/kubegate/kubegate/load/internal/helm"
 )
 
-// podSpecPaths says where the pod spec sits in each workload kind (the same
-// table as rego/lib/kubernetes.rego).
-var podSpecPaths = map[string]Path{
-	"Pod":                   {"spec"},
-	"Deployment":            {"spec", "template", "spec"},
-	"StatefulSet":           {"spec", "template", "spec"},
-	"DaemonSet":             {"spec", "template", "spec"},
-	"ReplicaSet":            {"spec", "template", "spec"},
-	"ReplicationController": {"spec", "template", "spec"},
-	"Job":                   {"spec", "template", "spec"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
-	"PodTemplate":           {"template", "spec"},
-}
-
-// WorkloadKinds lists the kinds that hold a pod spec, sorted.
-func WorkloadKinds() []string {
-	out := make([]string, 0, len(podSpecPaths))
-	for k := range podSpecPaths {
-		out = append(out, k)
+// PodSpecPath returns where the pod spec of a workload kind is, or nil.
+func PodSpecPath(kind string) Path {
+	p := k8s.PodSpecPath(kind)
+	if p == nil {
+		return nil
 	}
-	slices.Sort(out)
+	out := make(Path, len(p))
+	for i, s := range p {
+		out[i] = s
+	}
 	return out
 }
-
-// PodSpecPath returns where the pod spec of a workload kind is, or nil.
-func PodSpecPath(kind string) Path { return podSpecPaths[kind] }
 
 // identity is what patch targeting compares: the resource's kind and the
 // names and namespaces it had on its way through the layers.
@@ -314,7 +300,7 @@ func keys(ks ...string) []segment {
 // at that entry (its digest, newTag or newName line).
 func imageLayer(k *kust, id identity, seq *yaml.Node) layer {
 	fl := fieldLayer{file: k.display}
-	podSpec := podSpecPaths[id.gvk.Kind]
+	podSpec := PodSpecPath(id.gvk.Kind)
 	if podSpec == nil {
 		return fl
 	}

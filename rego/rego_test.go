@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
 
+	"github.com/kubegate/kubegate/internal/k8s"
 	"github.com/kubegate/kubegate/rego"
 )
 
@@ -41,7 +43,9 @@ func modules(t *testing.T) map[string]*ast.Module {
 // TestRego runs every *_test.rego, as `opa test rego/` would.
 func TestRego(t *testing.T) {
 	mods := modules(t)
-	ch, err := tester.NewRunner().SetModules(mods).EnableTracing(false).RunTests(context.Background(), nil)
+	// The data the engine gives the policies beside the resources.
+	store := inmem.NewFromObject(map[string]any{"kubegate": map[string]any{"workloads": k8s.Workloads()}})
+	ch, err := tester.NewRunner().SetModules(mods).SetStore(store).EnableTracing(false).RunTests(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

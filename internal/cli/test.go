@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kubegate/kubegate/evaluate"
+	"github.com/kubegate/kubegate/internal/k8s"
 )
 
 // runTest runs the Rego tests (test_* rules in *_test.rego) of the user's
@@ -62,6 +63,12 @@ func runTest(args []string, env Env) int {
 			return errorf(env, "test: %v", err)
 		}
 	}
+	if _, ok := data["kubegate"]; ok {
+		return errorf(env, "test: data: the top-level key \"kubegate\" is reserved for kubegate's own data")
+	}
+	// What check gives the policies besides the resources: the workload
+	// table (data.kubegate.workloads).
+	data["kubegate"] = map[string]any{"workloads": k8s.Workloads()}
 	compiler := ast.NewCompiler().WithCapabilities(evaluate.SandboxCapabilities()).WithEnablePrintStatements(true)
 	runner := tester.NewRunner().SetCompiler(compiler).SetStore(inmem.NewFromObject(data)).CapturePrintOutput(true)
 	var cov *cover.Cover

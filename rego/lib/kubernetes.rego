@@ -5,61 +5,16 @@ package kubegate.lib.kubernetes
 
 import rego.v1
 
-# Path from the resource root to the pod spec, per workload kind.
-pod_spec_paths := {
-	"Pod": ["spec"],
-	"Deployment": ["spec", "template", "spec"],
-	"StatefulSet": ["spec", "template", "spec"],
-	"DaemonSet": ["spec", "template", "spec"],
-	"ReplicaSet": ["spec", "template", "spec"],
-	"ReplicationController": ["spec", "template", "spec"],
-	"Job": ["spec", "template", "spec"],
-	"CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
-	"PodTemplate": ["template", "spec"],
-}
+# Path from the resource root to the pod spec, per workload kind: the table
+# kubegate's Go code uses too (internal/k8s), handed over as data.
+pod_spec_paths := data.kubegate.workloads
 
-# The same paths for the kind of the input, one rule per kind so that OPA's
-# rule index picks the one that applies without evaluating the others (and
-# without building pod_spec_paths for every resource). Undefined for other
-# kinds. lib/kubernetes_test.rego checks that they agree with pod_spec_paths.
-pod_spec_path := ["spec"] if input.kind == "Pod"
-
-pod_spec_path := ["spec", "template", "spec"] if input.kind == "Deployment"
-
-pod_spec_path := ["spec", "template", "spec"] if input.kind == "StatefulSet"
-
-pod_spec_path := ["spec", "template", "spec"] if input.kind == "DaemonSet"
-
-pod_spec_path := ["spec", "template", "spec"] if input.kind == "ReplicaSet"
-
-pod_spec_path := ["spec", "template", "spec"] if input.kind == "ReplicationController"
-
-pod_spec_path := ["spec", "template", "spec"] if input.kind == "Job"
-
-pod_spec_path := ["spec", "jobTemplate", "spec", "template", "spec"] if input.kind == "CronJob"
-
-pod_spec_path := ["template", "spec"] if input.kind == "PodTemplate"
+# The path for the kind of the input; undefined for other kinds.
+pod_spec_path := data.kubegate.workloads[input.kind]
 
 # Path from the resource root to the pod's metadata (annotations, labels):
-# pod_spec_path with "metadata" for its last step, one rule per kind as
-# pod_spec_path is (lib/kubernetes_test.rego checks that they agree).
-pod_metadata_path := ["metadata"] if input.kind == "Pod"
-
-pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "Deployment"
-
-pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "StatefulSet"
-
-pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "DaemonSet"
-
-pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "ReplicaSet"
-
-pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "ReplicationController"
-
-pod_metadata_path := ["spec", "template", "metadata"] if input.kind == "Job"
-
-pod_metadata_path := ["spec", "jobTemplate", "spec", "template", "metadata"] if input.kind == "CronJob"
-
-pod_metadata_path := ["template", "metadata"] if input.kind == "PodTemplate"
+# pod_spec_path with "metadata" for its last step.
+pod_metadata_path := array.concat(array.slice(pod_spec_path, 0, count(pod_spec_path) - 1), ["metadata"])
 
 is_workload if pod_spec_path
 

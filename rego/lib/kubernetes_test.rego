@@ -4,13 +4,16 @@ import rego.v1
 
 import data.kubegate.lib.kubernetes as k8s
 
-# pod_spec_path has one rule per kind (for OPA's rule index): it must agree
-# with pod_spec_paths, and be undefined for every other kind.
-test_pod_spec_path_agrees_with_pod_spec_paths if {
-	every kind, path in k8s.pod_spec_paths {
-		k8s.pod_spec_path == path with input as {"kind": kind}
-	}
-	count({kind | some kind, _ in k8s.pod_spec_paths; k8s.pod_spec_path with input as {"kind": kind}}) == 9
+# The paths are the engine's table (data.kubegate.workloads, from
+# internal/k8s), not a copy: a kind added there is a workload here.
+test_pod_spec_path_reads_the_table if {
+	k8s.pod_spec_path == ["spec", "jobTemplate", "spec", "template", "spec"] with input as {"kind": "CronJob"}
+	k8s.pod_spec_path == ["spec", "template", "spec"] with input as {"kind": "Rollout"}
+		with data.kubegate.workloads as {"Rollout": ["spec", "template", "spec"]}
+	k8s.pod_metadata_path == ["spec", "template", "metadata"] with input as {"kind": "Rollout"}
+		with data.kubegate.workloads as {"Rollout": ["spec", "template", "spec"]}
+	not k8s.pod_spec_path with input as {"kind": "Deployment"} with data.kubegate.workloads as {"Rollout": ["spec"]}
+	count(k8s.pod_spec_paths) == 9
 }
 
 test_pod_spec_path_undefined_for_other_kinds if {
@@ -22,11 +25,7 @@ test_pod_spec_path_undefined_for_other_kinds if {
 	not k8s.pod_metadata with input as {"kind": "ConfigMap", "metadata": {}}
 }
 
-test_pod_metadata_path_agrees_with_pod_spec_paths if {
-	every kind, path in k8s.pod_spec_paths {
-		k8s.pod_metadata_path == array.concat(array.slice(path, 0, count(path) - 1), ["metadata"]) with input as {"kind": kind}
-	}
-	count({kind | some kind, _ in k8s.pod_spec_paths; k8s.pod_metadata_path with input as {"kind": kind}}) == 9
+test_pod_metadata_path_undefined_for_other_kinds if {
 	not k8s.pod_metadata_path with input as {"kind": "Service"}
 }
 

@@ -438,7 +438,7 @@ func (p *Program) release(m *machine) {
 	clear(m.memoSet)
 	clear(m.cache)
 	clear(m.args[:cap(m.args)])
-	m.results, m.ctx, m.bctx, m.out = nil, nil, topdown.BuiltinContext{}, nil
+	m.results, m.ctx, m.bctx, m.out, m.fn = nil, nil, topdown.BuiltinContext{}, nil, nil
 	p.machines.Put(m)
 }
 
@@ -830,16 +830,16 @@ func (m *machine) call(s *callStmt, l []*ast.Term) (*ast.Term, error) {
 		}
 		caller := m.fn
 		m.fn = fn
-		defer func() { m.fn = caller }()
 		for _, b := range fn.blocks {
 			r, err := m.block(b, frame)
 			if err != nil {
-				return nil, err
+				return nil, err // m.fn stays: the conflict above names it
 			}
 			if r == ret {
 				break
 			}
 		}
+		m.fn = caller
 		v := frame[fn.ret]
 		if fn.memo {
 			m.memo[fn.index], m.memoSet[fn.index] = v, true
