@@ -23,10 +23,10 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/kubegate/kubegate/evaluate/internal/vm"
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/internal/k8s"
 	"github.com/kubegate/kubegate/load"
 	kgrego "github.com/kubegate/kubegate/rego"
-	"github.com/kubegate/kubegate/report"
 )
 
 // Options configure an Engine. The engine reads nothing else: no flags, no
@@ -304,8 +304,8 @@ func (e *Engine) SetFacts(facts map[string]any) { e.opts.Facts = facts }
 
 // Result is what an evaluation found.
 type Result struct {
-	Findings []report.Finding
-	Errors   []report.InputError
+	Findings []finding.Finding
+	Errors   []finding.InputError
 	// Retried says which resources the plan evaluator failed on and
 	// topdown evaluated instead (a bug in the plan evaluator to report).
 	Retried []string
@@ -386,7 +386,7 @@ func byScope(resources []*load.Resource) [][]*load.Resource {
 }
 
 // sharedKey is what makes two findings of different renderings the same.
-func sharedKey(f report.Finding) string {
+func sharedKey(f finding.Finding) string {
 	id := f.Resource
 	return strings.Join([]string{f.Rule, id.APIVersion, id.Kind, id.Namespace, id.Name, f.Field, f.Location.String(), f.Message}, "\x00")
 }
@@ -734,9 +734,9 @@ func index(resources []*load.Resource) map[string]any {
 
 // namespaceModes reads the Pod Security modes of every Namespace in the
 // input that carries pod-security.kubernetes.io labels.
-func (e *Engine) namespaceModes(resources []*load.Resource) (map[string]PSSModes, []report.InputError) {
+func (e *Engine) namespaceModes(resources []*load.Resource) (map[string]PSSModes, []finding.InputError) {
 	out := map[string]PSSModes{}
-	var errs []report.InputError
+	var errs []finding.InputError
 	for _, r := range resources {
 		id := r.ID()
 		if id.Kind != "Namespace" || id.APIVersion != "v1" {
@@ -756,7 +756,7 @@ func (e *Engine) namespaceModes(resources []*load.Resource) (map[string]PSSModes
 		modes, bad := ModesFromLabels(labels, e.opts.PSS)
 		for _, le := range bad {
 			loc := r.Locate(load.Path{"metadata", "labels", le.Label})
-			errs = append(errs, report.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v (the admission controller would use %s)", id, le, modes)})
+			errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v (the admission controller would use %s)", id, le, modes)})
 		}
 		out[id.Name] = modes
 	}
@@ -769,7 +769,7 @@ func (m PSSModes) String() string {
 }
 
 // pssExempt reports whether a resource is exempt from Pod Security checks.
-func (e *Engine) pssExempt(r *load.Resource, id report.Resource) bool {
+func (e *Engine) pssExempt(r *load.Resource, id finding.Resource) bool {
 	if slices.Contains(e.opts.PSSExemptNamespaces, id.Namespace) && id.Namespace != "" {
 		return true
 	}
@@ -784,11 +784,11 @@ func (e *Engine) pssExempt(r *load.Resource, id report.Resource) bool {
 // pssViolation is one violation of a Pod Security check, before the
 // violations of a check in one resource become one finding.
 type pssViolation struct {
-	sev     report.Severity
+	sev     finding.Severity
 	msg     string
 	path    load.Path
-	loc     report.Location
-	related []report.Location
+	loc     finding.Location
+	related []finding.Location
 }
 
 // resourceKey is how data.kubegate.resources keys a resource.
@@ -818,11 +818,11 @@ func lookupResource(v any, byID map[resourceKey]*load.Resource) (*load.Resource,
 //     needs a request in the Deployment it scales);
 //   - "related": [{"path", "resource"?}], further places the author should
 //     see, in the input (or the named resource).
-func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *ast.Term) (ast.Set, error), r *load.Resource, input *ast.Term, nsModes map[string]PSSModes, byID map[resourceKey]*load.Resource) (findings []report.Finding, errs []report.InputError) {
+func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *ast.Term) (ast.Set, error), r *load.Resource, input *ast.Term, nsModes map[string]PSSModes, byID map[resourceKey]*load.Resource) (findings []finding.Finding, errs []finding.InputError) {
 	id := r.ID()
 	fail := func(msg string) {
 		loc := r.Locate(nil)
-		errs = append(errs, report.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %s", id, msg)})
+		errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %s", id, msg)})
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -884,7 +884,7 @@ func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *as
 				fail(fmt.Sprintf("policy %s returned a violation whose versions is not [lo, hi]: %v", pkg, versions))
 				return
 			}
-			if sev := e.pss.severity(rule, modes, lo, hi); sev != report.SeverityNone {
+			if sev := e.pss.severity(rule, modes, lo, hi); sev != finding.SeverityNone {
 				loc, related := r.Where(path)
 				pss[rule] = append(pss[rule], pssViolation{sev: sev, msg: msg, path: path, loc: loc, related: related})
 			}
@@ -899,7 +899,7 @@ func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *as
 			}
 		}
 		loc, also := subject.Where(path)
-		f := report.Finding{
+		f := finding.Finding{
 			Rule:     rule.ID,
 			Severity: rule.Severity,
 			Message:  msg,
@@ -941,11 +941,11 @@ func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *as
 // one finding, as the admission controller gives one verdict per check: at
 // the highest severity, located at the first place written, the other
 // places as related locations, every message kept.
-func mergePSS(rule *Rule, id report.Resource, vs []pssViolation) report.Finding {
+func mergePSS(rule *Rule, id finding.Resource, vs []pssViolation) finding.Finding {
 	slices.SortStableFunc(vs, func(a, b pssViolation) int {
 		return cmp.Or(cmp.Compare(b.sev, a.sev), strings.Compare(a.loc.File, b.loc.File), cmp.Compare(a.loc.Line, b.loc.Line), cmp.Compare(a.loc.Column, b.loc.Column), strings.Compare(a.msg, b.msg))
 	})
-	f := report.Finding{Rule: rule.ID, Severity: vs[0].sev, Resource: id, Field: vs[0].path.String(), Location: vs[0].loc}
+	f := finding.Finding{Rule: rule.ID, Severity: vs[0].sev, Resource: id, Field: vs[0].path.String(), Location: vs[0].loc}
 	var msgs []string
 	for i, v := range vs {
 		if !slices.Contains(msgs, v.msg) {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load"
-	"github.com/kubegate/kubegate/report"
 )
 
 // loadFiles writes files into a temporary directory and loads them as the
@@ -51,14 +51,14 @@ func evaluate(t *testing.T, e *Engine, resources []*load.Resource) *Result {
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
-	rep := report.Report{Findings: res.Findings, Errors: res.Errors}
+	rep := finding.Report{Findings: res.Findings, Errors: res.Errors}
 	rep.Normalize()
 	return &Result{Findings: rep.Findings, Errors: rep.Errors}
 }
 
 // byRule returns the findings of one rule.
-func byRule(fs []report.Finding, rule string) []report.Finding {
-	var out []report.Finding
+func byRule(fs []finding.Finding, rule string) []finding.Finding {
+	var out []finding.Finding
 	for _, f := range fs {
 		if f.Rule == rule {
 			out = append(out, f)
@@ -106,27 +106,27 @@ func TestEvaluatePrivileged(t *testing.T) {
 		name     string
 		file     string
 		src      string
-		resource report.Resource
+		resource finding.Resource
 		field    string
-		location report.Location
+		location finding.Location
 		message  string
 	}{
 		{
 			name:     "pod",
 			file:     "pod.yaml",
 			src:      privilegedPod,
-			resource: report.Resource{APIVersion: "v1", Kind: "Pod", Namespace: "prod", Name: "web"},
+			resource: finding.Resource{APIVersion: "v1", Kind: "Pod", Namespace: "prod", Name: "web"},
 			field:    "spec.containers[0].securityContext.privileged",
-			location: report.Location{File: "pod.yaml", Line: 11, Column: 9},
+			location: finding.Location{File: "pod.yaml", Line: 11, Column: 9},
 			message:  `container "web"`,
 		},
 		{
 			name:     "second container of a deployment",
 			file:     "deploy.yaml",
 			src:      privilegedDeployment,
-			resource: report.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "api"},
+			resource: finding.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "api"},
 			field:    "spec.template.spec.containers[1].securityContext.privileged",
-			location: report.Location{File: "deploy.yaml", Line: 15, Column: 13},
+			location: finding.Location{File: "deploy.yaml", Line: 15, Column: 13},
 			message:  `container "debug"`,
 		},
 	}
@@ -141,7 +141,7 @@ func TestEvaluatePrivileged(t *testing.T) {
 				t.Fatalf("got %d pss.privileged findings, want 1: %+v", len(got), got)
 			}
 			f := got[0]
-			if f.Severity != report.Error {
+			if f.Severity != finding.Error {
 				t.Errorf("severity = %v, want error", f.Severity)
 			}
 			if f.Resource != tt.resource {
@@ -167,32 +167,32 @@ func TestEvaluatePSSModes(t *testing.T) {
 	tests := []struct {
 		name  string
 		modes PSSModes
-		want  map[string]report.Severity
+		want  map[string]finding.Severity
 	}{
 		{
 			name:  "defaults",
 			modes: DefaultPSSModes,
-			want:  map[string]report.Severity{"pss.privileged": report.Error, "pss.runAsNonRoot": report.Warning},
+			want:  map[string]finding.Severity{"pss.privileged": finding.Error, "pss.runAsNonRoot": finding.Warning},
 		},
 		{
 			name:  "enforce restricted",
 			modes: PSSModes{Enforce: lv(Restricted), Warn: lv(Restricted), Audit: lv(Privileged)},
-			want:  map[string]report.Severity{"pss.privileged": report.Error, "pss.runAsNonRoot": report.Error},
+			want:  map[string]finding.Severity{"pss.privileged": finding.Error, "pss.runAsNonRoot": finding.Error},
 		},
 		{
 			name:  "enforce privileged, warn baseline",
 			modes: PSSModes{Enforce: lv(Privileged), Warn: lv(Baseline), Audit: lv(Privileged)},
-			want:  map[string]report.Severity{"pss.privileged": report.Warning, "pss.runAsNonRoot": report.SeverityNone},
+			want:  map[string]finding.Severity{"pss.privileged": finding.Warning, "pss.runAsNonRoot": finding.SeverityNone},
 		},
 		{
 			name:  "audit restricted",
 			modes: PSSModes{Enforce: lv(Privileged), Warn: lv(Privileged), Audit: lv(Restricted)},
-			want:  map[string]report.Severity{"pss.privileged": report.Notice, "pss.runAsNonRoot": report.Notice},
+			want:  map[string]finding.Severity{"pss.privileged": finding.Notice, "pss.runAsNonRoot": finding.Notice},
 		},
 		{
 			name:  "all privileged",
 			modes: PSSModes{Enforce: lv(Privileged), Warn: lv(Privileged), Audit: lv(Privileged)},
-			want:  map[string]report.Severity{"pss.privileged": report.SeverityNone, "pss.runAsNonRoot": report.SeverityNone},
+			want:  map[string]finding.Severity{"pss.privileged": finding.SeverityNone, "pss.runAsNonRoot": finding.SeverityNone},
 		},
 	}
 	for _, tt := range tests {
@@ -200,7 +200,7 @@ func TestEvaluatePSSModes(t *testing.T) {
 			res := evaluate(t, newEngine(t, Options{PSS: tt.modes}), resources)
 			for rule, sev := range tt.want {
 				got := byRule(res.Findings, rule)
-				if sev == report.SeverityNone {
+				if sev == finding.SeverityNone {
 					if len(got) > 0 {
 						t.Errorf("%s: got %d findings, want none: %+v", rule, len(got), got)
 					}
@@ -224,9 +224,9 @@ func TestEvaluatePSSModes(t *testing.T) {
 				}
 			}
 			// Other rules keep their own severity whatever the modes.
-			for rule, sev := range map[string]report.Severity{
-				"resources.memory-limit-missing": report.Error,
-				"resources.requests-missing":     report.Warning,
+			for rule, sev := range map[string]finding.Severity{
+				"resources.memory-limit-missing": finding.Error,
+				"resources.requests-missing":     finding.Warning,
 			} {
 				got := byRule(res.Findings, rule)
 				if len(got) == 0 {
@@ -247,7 +247,7 @@ func TestEvaluateKinds(t *testing.T) {
 	tests := []struct {
 		name string
 		src  string
-		want []report.Finding
+		want []finding.Finding
 	}{
 		{
 			name: "configmap",
@@ -269,13 +269,13 @@ spec:
   minReplicas: 5
   maxReplicas: 2
 `,
-			want: []report.Finding{{
+			want: []finding.Finding{{
 				Rule:     "hpa.min-exceeds-max",
-				Severity: report.Error,
+				Severity: finding.Error,
 				Message:  "spec.minReplicas is 5 but spec.maxReplicas is 2; lower minReplicas to at most 2 or raise maxReplicas to at least 5",
-				Resource: report.Resource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: "prod", Name: "web"},
+				Resource: finding.Resource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: "prod", Name: "web"},
 				Field:    "spec.minReplicas",
-				Location: report.Location{File: "r.yaml", Line: 8, Column: 3},
+				Location: finding.Location{File: "r.yaml", Line: 8, Column: 3},
 			}},
 		},
 		{
@@ -299,11 +299,11 @@ spec:
 			}
 			want := tt.want
 			if want == nil {
-				want = []report.Finding{}
+				want = []finding.Finding{}
 			}
 			// The HPAs here scale a Deployment the input lacks, which
 			// hpa.target-missing reports; these cases are about the rest.
-			res.Findings = slices.DeleteFunc(res.Findings, func(f report.Finding) bool { return f.Rule == "hpa.target-missing" })
+			res.Findings = slices.DeleteFunc(res.Findings, func(f finding.Finding) bool { return f.Rule == "hpa.target-missing" })
 			if len(res.Findings) != len(want) || len(want) > 0 && !reflect.DeepEqual(res.Findings, want) {
 				t.Errorf("findings:\n got %+v\nwant %+v", res.Findings, want)
 			}
@@ -358,7 +358,7 @@ func TestEvaluateRuleWithoutKindsAppliesToEveryKind(t *testing.T) {
 		t.Errorf("findings:\n got %+v\nwant %+v", got, want)
 	}
 	for _, f := range byRule(res.Findings, "custom.every") {
-		if f.Severity != report.Notice {
+		if f.Severity != finding.Notice {
 			t.Errorf("%s on %s: severity %v, want notice", f.Rule, f.Resource, f.Severity)
 		}
 		if f.Field != "kind" || f.Location.Line != 2 || f.Location.Column != 1 {
@@ -466,10 +466,10 @@ func TestEvaluateCrossResourceFinding(t *testing.T) {
 	if f.Resource.Kind != "Deployment" || f.Resource.Name != "web" || f.Field != "spec.replicas" {
 		t.Errorf("finding on %s at %s, want Deployment team/web at spec.replicas", f.Resource, f.Field)
 	}
-	if want := (report.Location{File: "deploy.yaml", Line: 7, Column: 3}); f.Location != want {
+	if want := (finding.Location{File: "deploy.yaml", Line: 7, Column: 3}); f.Location != want {
 		t.Errorf("location %v, want %v", f.Location, want)
 	}
-	if want := []report.Location{{File: "hpa.yaml", Line: 8, Column: 3}}; !slices.Equal(f.Related, want) {
+	if want := []finding.Location{{File: "hpa.yaml", Line: 8, Column: 3}}; !slices.Equal(f.Related, want) {
 		t.Errorf("related %v, want %v (a reference to a missing resource is dropped)", f.Related, want)
 	}
 	if len(res.Errors) != 1 || res.Errors[0].File != "ghost.yaml" || !strings.Contains(res.Errors[0].Message, "not in the input") {

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // Kubegate's own rules: findings about what kubegate could not check,
@@ -14,7 +14,7 @@ import (
 var (
 	// RuleChartDependencyMissing: a chart's dependency is not vendored.
 	RuleChartDependencyMissing = Rule{
-		ID: "charts.dependency-missing", Severity: report.Notice, Title: "Chart dependency not vendored", Kinds: []string{"Chart"},
+		ID: "charts.dependency-missing", Severity: finding.Notice, Title: "Chart dependency not vendored", Kinds: []string{"Chart"},
 		Rationale: "A dependency named in Chart.yaml that is neither under charts/ (as a directory or an archive) nor a local file:// chart in the repository " +
 			"cannot be rendered without downloading it, which kubegate never does while checking. The chart is rendered without it, as if it were disabled, " +
 			"so the resources it would add are not checked; this notice says so, so that the run is not mistaken for a clean one.",
@@ -24,7 +24,7 @@ var (
 	// RuleChartNotRendered: a rendering of a chart could not be made for a
 	// reason outside the chart.
 	RuleChartNotRendered = Rule{
-		ID: "charts.not-rendered", Severity: report.Notice, Title: "Chart rendering not checked", Kinds: []string{"Chart"},
+		ID: "charts.not-rendered", Severity: finding.Notice, Title: "Chart rendering not checked", Kinds: []string{"Chart"},
 		Rationale: "A chart whose own values leave a required value unset is meant to be installed with values that set it; chart-testing renders such a chart " +
 			"with its ci/*-values.yaml files instead, and so does kubegate. A chart that needs a dependency kubegate could not render cannot be rendered at all. " +
 			"Either way, a rendering was not checked, and this notice says which and why.",

@@ -15,8 +15,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/kubegate/kubegate/evaluate/internal/vm"
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load"
-	"github.com/kubegate/kubegate/report"
 )
 
 // TestBuiltinPoliciesPlan: every query over the built-in policies runs on
@@ -104,8 +104,8 @@ func TestPlanEvaluatorMatchesTopdown(t *testing.T) {
 func sameResults(t *testing.T, what string, want, got *Result) {
 	t.Helper()
 	for _, r := range []*Result{want, got} {
-		slices.SortFunc(r.Findings, func(a, b report.Finding) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-		slices.SortFunc(r.Errors, func(a, b report.InputError) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		slices.SortFunc(r.Findings, func(a, b finding.Finding) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		slices.SortFunc(r.Errors, func(a, b finding.InputError) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
 	}
 	if !reflect.DeepEqual(want, got) {
 		t.Errorf("%s: the evaluators differ:\ntopdown %d findings %v\nplan    %d findings %v", what, len(want.Findings), want, len(got.Findings), got)

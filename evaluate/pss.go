@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // Level is a Pod Security Standards level.
@@ -232,14 +232,14 @@ func (p *pssRules) runs(r *Rule, lv LevelVersion) bool {
 
 // severity is the highest severity of the modes under which a violation of
 // rule r that holds for policy minors [lo, hi] is reported.
-func (p *pssRules) severity(r *Rule, m PSSModes, lo, hi int) report.Severity {
+func (p *pssRules) severity(r *Rule, m PSSModes, lo, hi int) finding.Severity {
 	for _, mode := range []struct {
 		lv  LevelVersion
-		sev report.Severity
-	}{{m.Enforce, report.Error}, {m.Warn, report.Warning}, {m.Audit, report.Notice}} {
+		sev finding.Severity
+	}{{m.Enforce, finding.Error}, {m.Warn, finding.Warning}, {m.Audit, finding.Notice}} {
 		if v := mode.lv.minor(); p.runs(r, mode.lv) && lo <= v && v <= hi {
 			return mode.sev
 		}
 	}
-	return report.SeverityNone
+	return finding.SeverityNone
 }

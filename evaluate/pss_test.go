@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 func TestParseLevelVersion(t *testing.T) {
@@ -75,22 +75,22 @@ func TestPSSSeverity(t *testing.T) {
 		rule   Rule
 		modes  PSSModes
 		lo, hi int
-		want   report.Severity
+		want   finding.Severity
 	}{
-		{name: "defaults, baseline check", rule: baseline, modes: DefaultPSSModes, hi: 9999, want: report.Error},
-		{name: "defaults, restricted check", rule: restricted, modes: DefaultPSSModes, hi: 9999, want: report.Warning},
-		{name: "enforce restricted", rule: restricted, modes: PSSModes{Enforce: lv(Restricted, -1)}, hi: 9999, want: report.Error},
-		{name: "audit only", rule: baseline, modes: PSSModes{Audit: lv(Baseline, -1)}, hi: 9999, want: report.Notice},
-		{name: "all privileged", rule: baseline, modes: PSSModes{}, hi: 9999, want: report.SeverityNone},
-		{name: "check not yet in v1.21", rule: late, modes: PSSModes{Enforce: lv(Baseline, 21)}, hi: 9999, want: report.SeverityNone},
-		{name: "check from v1.22", rule: late, modes: PSSModes{Enforce: lv(Baseline, 22)}, hi: 9999, want: report.Error},
+		{name: "defaults, baseline check", rule: baseline, modes: DefaultPSSModes, hi: 9999, want: finding.Error},
+		{name: "defaults, restricted check", rule: restricted, modes: DefaultPSSModes, hi: 9999, want: finding.Warning},
+		{name: "enforce restricted", rule: restricted, modes: PSSModes{Enforce: lv(Restricted, -1)}, hi: 9999, want: finding.Error},
+		{name: "audit only", rule: baseline, modes: PSSModes{Audit: lv(Baseline, -1)}, hi: 9999, want: finding.Notice},
+		{name: "all privileged", rule: baseline, modes: PSSModes{}, hi: 9999, want: finding.SeverityNone},
+		{name: "check not yet in v1.21", rule: late, modes: PSSModes{Enforce: lv(Baseline, 21)}, hi: 9999, want: finding.SeverityNone},
+		{name: "check from v1.22", rule: late, modes: PSSModes{Enforce: lv(Baseline, 22)}, hi: 9999, want: finding.Error},
 		{name: "enforce's version misses the violation, warn's has it", rule: baseline,
-			modes: PSSModes{Enforce: lv(Baseline, 30), Warn: lv(Baseline, 20)}, lo: 8, hi: 24, want: report.Warning},
-		{name: "latest is the newest version", rule: baseline, modes: PSSModes{Enforce: lv(Baseline, -1)}, lo: NewestPolicyMinor, hi: 9999, want: report.Error},
-		{name: "a newer version than known is the newest", rule: baseline, modes: PSSModes{Enforce: lv(Baseline, 99)}, lo: 0, hi: NewestPolicyMinor, want: report.Error},
-		{name: "overridden at restricted", rule: replaced, modes: PSSModes{Enforce: lv(Restricted, -1)}, hi: 9999, want: report.SeverityNone},
-		{name: "not overridden before the replacer exists", rule: replaced, modes: PSSModes{Enforce: lv(Restricted, 18)}, hi: 9999, want: report.Error},
-		{name: "not overridden at baseline", rule: replaced, modes: PSSModes{Enforce: lv(Baseline, -1)}, hi: 9999, want: report.Error},
+			modes: PSSModes{Enforce: lv(Baseline, 30), Warn: lv(Baseline, 20)}, lo: 8, hi: 24, want: finding.Warning},
+		{name: "latest is the newest version", rule: baseline, modes: PSSModes{Enforce: lv(Baseline, -1)}, lo: NewestPolicyMinor, hi: 9999, want: finding.Error},
+		{name: "a newer version than known is the newest", rule: baseline, modes: PSSModes{Enforce: lv(Baseline, 99)}, lo: 0, hi: NewestPolicyMinor, want: finding.Error},
+		{name: "overridden at restricted", rule: replaced, modes: PSSModes{Enforce: lv(Restricted, -1)}, hi: 9999, want: finding.SeverityNone},
+		{name: "not overridden before the replacer exists", rule: replaced, modes: PSSModes{Enforce: lv(Restricted, 18)}, hi: 9999, want: finding.Error},
+		{name: "not overridden at baseline", rule: replaced, modes: PSSModes{Enforce: lv(Baseline, -1)}, hi: 9999, want: finding.Error},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,8 +30,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubegate/kubegate/evaluate"
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load"
-	"github.com/kubegate/kubegate/report"
 )
 
 var (
@@ -195,7 +195,7 @@ func compare(t *testing.T, u *upstream, cases []podCase, hint string) map[string
 		}
 		got := map[string][]string{}
 		for _, f := range res.Findings {
-			if strings.HasPrefix(f.Rule, "pss.") && f.Severity == report.Error {
+			if strings.HasPrefix(f.Rule, "pss.") && f.Severity == finding.Error {
 				got[f.Resource.Name] = append(got[f.Resource.Name], f.Rule)
 			}
 		}

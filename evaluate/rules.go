@@ -12,20 +12,20 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/internal/k8s"
-	"github.com/kubegate/kubegate/report"
 )
 
 // Rule is one policy's metadata, read from the METADATA block of its module:
 // the single source for `kubegate rules`, every output format and the
 // README's rule table.
 type Rule struct {
-	ID        string          `json:"id"`
-	Severity  report.Severity `json:"severity"`
-	Title     string          `json:"title"`
-	Rationale string          `json:"rationale"`
-	Fix       string          `json:"fix"`
-	Docs      string          `json:"docs,omitempty"`
+	ID        string           `json:"id"`
+	Severity  finding.Severity `json:"severity"`
+	Title     string           `json:"title"`
+	Rationale string           `json:"rationale"`
+	Fix       string           `json:"fix"`
+	Docs      string           `json:"docs,omitempty"`
 	// Level is the Pod Security level a pss.* check belongs to; its
 	// severity then follows the --pss-* modes rather than Severity.
 	Level Level `json:"level,omitempty"`
@@ -141,7 +141,7 @@ func ruleOf(file string, m *ast.Module) (Rule, error) {
 		slices.Sort(missing)
 		return r, fmt.Errorf("%s: METADATA lacks %s", file, strings.Join(missing, ", "))
 	}
-	sev, err := report.ParseSeverity(str("severity"), false)
+	sev, err := finding.ParseSeverity(str("severity"), false)
 	if err != nil {
 		return r, fmt.Errorf("%s: custom.severity: %v", file, err)
 	}

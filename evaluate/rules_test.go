@@ -11,8 +11,8 @@ import (
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/internal/k8s"
-	"github.com/kubegate/kubegate/report"
 )
 
 // ruleMeta writes a self-contained rule module; an empty field leaves its
@@ -76,7 +76,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			name: "workloads",
 			meta: func(m *ruleMeta) {},
 			want: Rule{
-				ID: "resources.example", Severity: report.Warning, Title: "Example rule",
+				ID: "resources.example", Severity: finding.Warning, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
 				Kinds: k8s.WorkloadKinds(),
 			},
@@ -85,7 +85,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			name: "named kind",
 			meta: func(m *ruleMeta) { m.Kinds = "[HorizontalPodAutoscaler]"; m.Severity = "error" },
 			want: Rule{
-				ID: "resources.example", Severity: report.Error, Title: "Example rule",
+				ID: "resources.example", Severity: finding.Error, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
 				Kinds: []string{"HorizontalPodAutoscaler"},
 			},
@@ -94,7 +94,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			name: "workloads, a named kind and a repeat",
 			meta: func(m *ruleMeta) { m.Kinds = "[Service, workloads, Pod]" },
 			want: Rule{
-				ID: "resources.example", Severity: report.Warning, Title: "Example rule",
+				ID: "resources.example", Severity: finding.Warning, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
 				Kinds: withKinds(append(k8s.WorkloadKinds(), "Service")...),
 			},
@@ -103,7 +103,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			name: "every kind, no docs",
 			meta: func(m *ruleMeta) { m.Kinds = ""; m.Docs = ""; m.Severity = "notice" },
 			want: Rule{
-				ID: "resources.example", Severity: report.Notice, Title: "Example rule",
+				ID: "resources.example", Severity: finding.Notice, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.",
 			},
 		},
@@ -111,7 +111,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			name: "pss baseline",
 			meta: func(m *ruleMeta) { m.ID = "pss.example"; m.Level = "baseline" },
 			want: Rule{
-				ID: "pss.example", Severity: report.Warning, Title: "Example rule",
+				ID: "pss.example", Severity: finding.Warning, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
 				Level: Baseline, Kinds: k8s.WorkloadKinds(),
 			},
@@ -120,7 +120,7 @@ func TestRuleMetadataValid(t *testing.T) {
 			name: "pss restricted",
 			meta: func(m *ruleMeta) { m.ID = "pss.example"; m.Level = "restricted" },
 			want: Rule{
-				ID: "pss.example", Severity: report.Warning, Title: "Example rule",
+				ID: "pss.example", Severity: finding.Warning, Title: "Example rule",
 				Rationale: "Explains why it matters.", Fix: "Do the right thing.", Docs: "https://example.com/rule",
 				Level: Restricted, Kinds: k8s.WorkloadKinds(),
 			},
@@ -349,7 +349,7 @@ func TestEmbeddedRules(t *testing.T) {
 		if !strings.HasPrefix(r.Docs, "https://") {
 			t.Errorf("%s: docs %q is not an https URL", r.ID, r.Docs)
 		}
-		if r.Severity < report.Notice || r.Severity > report.Error {
+		if r.Severity < finding.Notice || r.Severity > finding.Error {
 			t.Errorf("%s: severity %v", r.ID, r.Severity)
 		}
 		if len(r.Kinds) == 0 {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // PolicyDir is a directory of the user's own policies (--policy).
@@ -41,8 +41,8 @@ var DefaultNamespaces = []string{"main"}
 // after an underscore (deny_privileged), as conftest allows.
 var conftestKinds = []struct {
 	prefix string
-	sev    report.Severity
-}{{"deny", report.Error}, {"violation", report.Error}, {"warn", report.Warning}}
+	sev    finding.Severity
+}{{"deny", finding.Error}, {"violation", finding.Error}, {"warn", finding.Warning}}
 
 // ParsePolicyDirs reads every .rego file of the user's policy directories
 // (with the *_test.rego files when tests is set), named "<dir>/<path>".
@@ -147,7 +147,7 @@ func conftestRules(mods map[string]*ast.Module, namespaces []string) ([]Rule, er
 					rule.Fix = strings.TrimSpace(s)
 				}
 				if s, ok := a.Custom["severity"].(string); ok {
-					sv, err := report.ParseSeverity(s, false)
+					sv, err := finding.ParseSeverity(s, false)
 					if err != nil {
 						errs = append(errs, fmt.Sprintf("%s: custom.severity: %v", file, err))
 					}
@@ -172,13 +172,13 @@ func conftestRules(mods map[string]*ast.Module, namespaces []string) ([]Rule, er
 	return rules, nil
 }
 
-func conftestSeverity(name string) (report.Severity, bool) {
+func conftestSeverity(name string) (finding.Severity, bool) {
 	for _, k := range conftestKinds {
 		if name == k.prefix || strings.HasPrefix(name, k.prefix+"_") {
 			return k.sev, true
 		}
 	}
-	return report.SeverityNone, false
+	return finding.SeverityNone, false
 }
 
 // sandboxed are the capabilities policies compile against: OPA's, with

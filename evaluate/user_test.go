@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // conftestV0 is a policy as conftest users wrote them before OPA 1.0.
@@ -67,7 +67,7 @@ func TestUserPolicies(t *testing.T) {
 	}
 	type hit struct {
 		rule, msg string
-		sev       report.Severity
+		sev       finding.Severity
 		line      int
 	}
 	var got []hit
@@ -77,9 +77,9 @@ func TestUserPolicies(t *testing.T) {
 		}
 	}
 	want := []hit{
-		{"main.deny", "web must run as non-root", report.Error, 1}, // no path: the resource's first line
-		{"org.team-label", "no team label", report.Warning, 5},     // metadata.labels
-		{"main.warn", "too many keys", report.Warning, 1},          // data from --data
+		{"main.deny", "web must run as non-root", finding.Error, 1}, // no path: the resource's first line
+		{"org.team-label", "no team label", finding.Warning, 5},     // metadata.labels
+		{"main.warn", "too many keys", finding.Warning, 1},          // data from --data
 	}
 	if len(got) != len(want) {
 		t.Fatalf("findings %+v, want %+v", got, want)

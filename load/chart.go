@@ -12,8 +12,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load/internal/helm"
-	"github.com/kubegate/kubegate/report"
 )
 
 // ChartConfig is one way to render a chart, from the configuration's
@@ -51,8 +51,8 @@ const (
 // not an error in the input.
 type Unchecked struct {
 	Reason   UncheckedReason
-	Chart    report.Resource // kind Chart, the chart's name
-	Location report.Location
+	Chart    finding.Resource // kind Chart, the chart's name
+	Location finding.Location
 	Message  string
 }
 
@@ -280,7 +280,7 @@ func (l *loader) renderChart(dir, root string) []*Resource {
 	if c == nil {
 		return nil
 	}
-	chartID := report.Resource{APIVersion: "v2", Kind: "Chart", Name: c.Name}
+	chartID := finding.Resource{APIVersion: "v2", Kind: "Chart", Name: c.Name}
 	chartYAML := l.display(filepath.Join(dir, chartFile))
 	if c.Library {
 		l.errorf(chartYAML, 0, "a library chart is not rendered on its own: check a chart that depends on it")
@@ -295,7 +295,7 @@ func (l *loader) renderChart(dir, root string) []*Resource {
 		if m.Repository != "" {
 			what += " from " + m.Repository
 		}
-		l.unchecked(Unchecked{Reason: DependencyMissing, Chart: chartID, Location: report.Location{File: chartYAML, Line: m.Line},
+		l.unchecked(Unchecked{Reason: DependencyMissing, Chart: chartID, Location: finding.Location{File: chartYAML, Line: m.Line},
 			Message: fmt.Sprintf("dependency %s is not vendored under charts/, so its resources were not rendered or checked; run `helm dependency build %s` before kubegate, or commit the chart archive", what, l.display(dir))})
 	}
 	type rendered struct {
@@ -354,7 +354,7 @@ func (l *loader) renderChart(dir, root string) []*Resource {
 		}
 	}
 	for _, f := range failures {
-		at := report.Location{File: f.p.File, Line: f.p.Line}
+		at := finding.Location{File: f.p.File, Line: f.p.Line}
 		switch f.kind {
 		case withoutDependencies:
 			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: at,

@@ -11,7 +11,7 @@ import (
 	helmloader "helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // shopRepo copies testdata/charts/shop into a repository of its own and
@@ -51,7 +51,7 @@ func find(t *testing.T, rs []*Resource, kind, name, variant string) *Resource {
 	return nil
 }
 
-func lineOf(l report.Location) string {
+func lineOf(l finding.Location) string {
 	if l.Line == 0 {
 		return l.File
 	}

@@ -11,8 +11,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load/internal/helm"
-	"github.com/kubegate/kubegate/report"
 )
 
 // chartDoc is a document a chart rendered. A field of it is located:
@@ -41,8 +41,8 @@ type chartDoc struct {
 }
 
 type whereResult struct {
-	at      report.Location
-	related []report.Location
+	at      finding.Location
+	related []finding.Location
 }
 
 // maxProbes bounds the values tried for one field.
@@ -51,7 +51,7 @@ const maxProbes = 12
 // locate finds where a person edits the field at segs (the part of it
 // that exists in the document); missing is the key the field lacks below
 // it, if any.
-func (c *chartDoc) locate(segs []segment, missing string) (report.Location, []report.Location) {
+func (c *chartDoc) locate(segs []segment, missing string) (finding.Location, []finding.Location) {
 	segs = append(slices.Clip(c.prefix), segs...)
 	p, _ := concrete(c.value, segs)
 	key := p.String() + "\x00" + missing
@@ -86,7 +86,7 @@ func (c *chartDoc) locate(segs []segment, missing string) (report.Location, []re
 // templates that included it. printed is false when the field is a scalar
 // the template's own text wrote (the literal in an if's branch), which
 // then did not come from the values.
-func (c *chartDoc) templateAt(segs []segment) (at report.Location, chain []report.Location, printed bool) {
+func (c *chartDoc) templateAt(segs []segment) (at finding.Location, chain []finding.Location, printed bool) {
 	c.once.Do(func() {
 		if text, ok := c.doc.Marked(); ok {
 			var doc yaml.Node
@@ -95,7 +95,7 @@ func (c *chartDoc) templateAt(segs []segment) (at report.Location, chain []repor
 			}
 		}
 	})
-	fallback := report.Location{File: c.doc.Out.File}
+	fallback := finding.Location{File: c.doc.Out.File}
 	if c.marked == nil {
 		return fallback, nil, true
 	}
@@ -120,7 +120,7 @@ func (c *chartDoc) templateAt(segs []segment) (at report.Location, chain []repor
 	if len(origins) == 0 {
 		return fallback, nil, printed
 	}
-	locs := make([]report.Location, len(origins))
+	locs := make([]finding.Location, len(origins))
 	for i, o := range origins {
 		locs[i] = posLocation(o)
 	}
@@ -130,21 +130,21 @@ func (c *chartDoc) templateAt(segs []segment) (at report.Location, chain []repor
 	return locs[len(locs)-1], chain, printed
 }
 
-func posLocation(p helm.Pos) report.Location {
+func posLocation(p helm.Pos) finding.Location {
 	if p.InArchive != "" {
-		return report.Location{File: p.File} // an archive: no line to edit
+		return finding.Location{File: p.File} // an archive: no line to edit
 	}
-	return report.Location{File: p.File, Line: p.Line, Column: p.Col}
+	return finding.Location{File: p.File, Line: p.Line, Column: p.Col}
 }
 
 // valuesAt is the values line that set the value at p, when the template
 // copied the value from there. When the field below p is missing, a
 // values mapping named like the missing key (resources: {}) that the
 // template copies in its place is where to write it.
-func (c *chartDoc) valuesAt(p Path, missing string, printed bool) (report.Location, bool) {
+func (c *chartDoc) valuesAt(p Path, missing string, printed bool) (finding.Location, bool) {
 	want := Lookup(c.value, p)
 	if want == nil {
-		return report.Location{}, false
+		return finding.Location{}, false
 	}
 	r := c.doc.Rendering()
 	last := ""
@@ -208,7 +208,7 @@ func (c *chartDoc) valuesAt(p Path, missing string, printed bool) (report.Locati
 		}
 	}
 	if len(hits) == 0 {
-		return report.Location{}, false
+		return finding.Location{}, false
 	}
 	if len(hits) > 1 {
 		// Several values make the field (an image from image.registry

@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // kustomize's bookkeeping annotations, stripped before policies see a
@@ -37,7 +37,7 @@ type kust struct {
 }
 
 // inputError is an error with a file and line, reported as such.
-type inputError = report.InputError
+type inputError = finding.InputError
 
 // kustTree parses the kustomization in dir and everything it includes.
 // Remote bases are refused unless allowed; cycles are reported.

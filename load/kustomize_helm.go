@@ -10,8 +10,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/types"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load/internal/helm"
-	"github.com/kubegate/kubegate/report"
 )
 
 // A kustomization's helmCharts: (kustomize's HelmChartInflationGenerator)
@@ -173,15 +173,15 @@ func (l *loader) inflateOne(k *kust, e helmEntry, root string) ([]byte, []docume
 			v.Values = append(v.Values, x)
 		}
 	}
-	chartID := report.Resource{APIVersion: "v2", Kind: "Chart", Name: c.Name}
+	chartID := finding.Resource{APIVersion: "v2", Kind: "Chart", Name: c.Name}
 	for _, m := range c.Missing {
-		l.unchecked(Unchecked{Reason: DependencyMissing, Chart: chartID, Location: report.Location{File: l.display(filepath.Join(e.chart, chartFile)), Line: m.Line},
+		l.unchecked(Unchecked{Reason: DependencyMissing, Chart: chartID, Location: finding.Location{File: l.display(filepath.Join(e.chart, chartFile)), Line: m.Line},
 			Message: fmt.Sprintf("dependency %s is not vendored under charts/, so its resources were not rendered or checked (helmCharts entry %q of %s); run `helm dependency build %s` before kubegate, or commit the chart archive", m.Name, s.Name, k.display, l.display(e.chart))})
 	}
 	r := c.Render(context.Background(), v)
 	for _, p := range r.Problems {
 		if len(r.Outputs) == 0 && len(r.MissingEnabled()) > 0 {
-			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: report.Location{File: p.File, Line: p.Line},
+			l.unchecked(Unchecked{Reason: VariantNotRendered, Chart: chartID, Location: finding.Location{File: p.File, Line: p.Line},
 				Message: fmt.Sprintf("helmCharts entry %q of %s does not render without its missing dependencies (%s), so none of its resources were checked", s.Name, k.display, p.Reason())})
 			continue
 		}

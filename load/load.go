@@ -24,8 +24,8 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load/internal/helm"
-	"github.com/kubegate/kubegate/report"
 )
 
 // Limits bound the resources that one input can consume.
@@ -125,10 +125,10 @@ type Resource struct {
 func (r *Resource) Scope() string { return r.scope }
 
 // ID names the resource in findings.
-func (r *Resource) ID() report.Resource {
+func (r *Resource) ID() finding.Resource {
 	meta, _ := r.Object["metadata"].(map[string]any)
 	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
-	return report.Resource{
+	return finding.Resource{
 		APIVersion: str(r.Object, "apiVersion"),
 		Kind:       str(r.Object, "kind"),
 		Namespace:  str(meta, "namespace"),
@@ -140,19 +140,19 @@ func (r *Resource) ID() report.Resource {
 }
 
 // Locate maps a field path to where a person edits it.
-func (r *Resource) Locate(p Path) report.Location {
+func (r *Resource) Locate(p Path) finding.Location {
 	return r.Source.Locate(r.Object, p)
 }
 
 // Where is Locate with the other places worth seeing (see Source.Where).
-func (r *Resource) Where(p Path) (report.Location, []report.Location) {
+func (r *Resource) Where(p Path) (finding.Location, []finding.Location) {
 	return r.Source.Where(r.Object, p)
 }
 
 // Result is everything Load read.
 type Result struct {
 	Resources []*Resource
-	Errors    []report.InputError
+	Errors    []finding.InputError
 	// Inputs counts the files, kustomizations and charts loaded;
 	// OtherShards those left to other shards.
 	Inputs, OtherShards int
@@ -173,7 +173,7 @@ const StdinName = "<stdin>"
 func Load(paths []string, opts Options) *Result {
 	l, err := newLoader(opts)
 	if err != nil {
-		return &Result{Errors: []report.InputError{{Message: err.Error()}}}
+		return &Result{Errors: []finding.InputError{{Message: err.Error()}}}
 	}
 	var jobs []job
 	for _, p := range paths {
@@ -250,7 +250,7 @@ type job struct {
 func (l *loader) errorf(file string, line int, format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.res.Errors = append(l.res.Errors, report.InputError{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+	l.res.Errors = append(l.res.Errors, finding.InputError{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
 func (l *loader) add(rs []*Resource) {

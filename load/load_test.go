@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 func TestPathString(t *testing.T) {
@@ -39,29 +39,29 @@ func TestDecodeEdgeCases(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, content string
 		resources           int
-		errs                []report.InputError
+		errs                []finding.InputError
 	}{
 		// Named on the command line, a file with nothing to check is an
 		// error (in a scanned directory it is skipped: see
 		// TestScannedNonKubernetes).
-		{name: "empty file", file: "a.yaml", content: "", errs: []report.InputError{{File: "a.yaml", Message: noObject}}},
-		{name: "empty documents", file: "a.yaml", content: "---\n---\n# only a comment\n---\n", errs: []report.InputError{{File: "a.yaml", Message: noObject}}},
-		{name: "not kubernetes", file: "values.yaml", content: "replicaCount: 3\nimage: {tag: x}\n", errs: []report.InputError{{File: "values.yaml", Message: noObject}}},
+		{name: "empty file", file: "a.yaml", content: "", errs: []finding.InputError{{File: "a.yaml", Message: noObject}}},
+		{name: "empty documents", file: "a.yaml", content: "---\n---\n# only a comment\n---\n", errs: []finding.InputError{{File: "a.yaml", Message: noObject}}},
+		{name: "not kubernetes", file: "values.yaml", content: "replicaCount: 3\nimage: {tag: x}\n", errs: []finding.InputError{{File: "values.yaml", Message: noObject}}},
 		{name: "kind without apiVersion", file: "a.yaml", content: "\n\nkind: Pod\nmetadata: {name: x}\n",
-			errs: []report.InputError{{File: "a.yaml", Line: 3, Message: `Kubernetes object of kind "Pod" has no apiVersion`}}},
+			errs: []finding.InputError{{File: "a.yaml", Line: 3, Message: `Kubernetes object of kind "Pod" has no apiVersion`}}},
 		{name: "scalar document", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\njust text\n",
-			resources: 1, errs: []report.InputError{{File: "a.yaml", Line: 5, Message: "document is not a Kubernetes object (a mapping with apiVersion and kind)"}}},
+			resources: 1, errs: []finding.InputError{{File: "a.yaml", Line: 5, Message: "document is not a Kubernetes object (a mapping with apiVersion and kind)"}}},
 		{name: "duplicate key", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n",
-			errs: []report.InputError{{File: "a.yaml", Line: 5, Message: `mapping key "name" is defined twice`}}},
+			errs: []finding.InputError{{File: "a.yaml", Line: 5, Message: `mapping key "name" is defined twice`}}},
 		{name: "tab indentation", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: a\n",
-			errs: []report.InputError{{File: "a.yaml", Line: 4, Message: "yaml: found character that cannot start any token (a tab: YAML indents with spaces only)"}}},
+			errs: []finding.InputError{{File: "a.yaml", Line: 4, Message: "yaml: found character that cannot start any token (a tab: YAML indents with spaces only)"}}},
 		{name: "kustomization file read as a file", file: "k.yaml", content: "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"},
 		{name: "JSON list", file: "l.json", content: `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}},{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b"}}]}`,
 			resources: 2},
 		{name: "broken then good", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata: {name: [}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: ok}\n",
-			resources: 1, errs: []report.InputError{{File: "a.yaml", Line: 3, Message: "yaml: did not find expected node content"}}},
+			resources: 1, errs: []finding.InputError{{File: "a.yaml", Line: 3, Message: "yaml: did not find expected node content"}}},
 		{name: "unclosed block mapping", file: "a.yaml", content: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n labels: {}\n",
-			errs: []report.InputError{{File: "a.yaml", Line: 5, Message: "yaml: did not find expected key"}}},
+			errs: []finding.InputError{{File: "a.yaml", Line: 5, Message: "yaml: did not find expected key"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := loadString(t, tc.file, tc.content)
@@ -107,13 +107,13 @@ func TestLocateMissingFieldUsesNearestParent(t *testing.T) {
 	res := r.Resources[0]
 	for _, tc := range []struct {
 		p    Path
-		want report.Location
+		want finding.Location
 	}{
-		{Path{"spec", "containers", 1, "resources", "limits", "memory"}, report.Location{File: "p.yaml", Line: 10, Column: 9}},
-		{Path{"spec", "containers", 0, "resources", "limits", "memory"}, report.Location{File: "p.yaml", Line: 6, Column: 7}},
-		{Path{"spec", "securityContext", "runAsNonRoot"}, report.Location{File: "p.yaml", Line: 4, Column: 1}},
-		{Path{"spec", "containers", 1, "image"}, report.Location{File: "p.yaml", Line: 8, Column: 7}},
-		{nil, report.Location{File: "p.yaml", Line: 1, Column: 1}},
+		{Path{"spec", "containers", 1, "resources", "limits", "memory"}, finding.Location{File: "p.yaml", Line: 10, Column: 9}},
+		{Path{"spec", "containers", 0, "resources", "limits", "memory"}, finding.Location{File: "p.yaml", Line: 6, Column: 7}},
+		{Path{"spec", "securityContext", "runAsNonRoot"}, finding.Location{File: "p.yaml", Line: 4, Column: 1}},
+		{Path{"spec", "containers", 1, "image"}, finding.Location{File: "p.yaml", Line: 8, Column: 7}},
+		{nil, finding.Location{File: "p.yaml", Line: 1, Column: 1}},
 	} {
 		if got := res.Locate(tc.p); got != tc.want {
 			t.Errorf("%s: got %v, want %v", tc.p, got, tc.want)

@@ -3,7 +3,7 @@ package load
 import (
 	"go.yaml.in/yaml/v3"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // Source records where a resource's fields were written: the document that
@@ -30,14 +30,14 @@ const (
 // layer is one patch or transformer entry that may have written fields.
 type layer interface {
 	// find tells whether the layer wrote the field at segs, and where.
-	find(segs []segment) (claim, report.Location)
+	find(segs []segment) (claim, finding.Location)
 }
 
 // Locate maps a field path over the rendered object to the place a person
 // edits: the last layer that set the field; else the declaring document, at
 // the field or, when the field is missing, at its nearest existing parent;
 // else the layer that introduced that parent.
-func (s *Source) Locate(obj any, p Path) report.Location {
+func (s *Source) Locate(obj any, p Path) finding.Location {
 	at, _ := s.Where(obj, p)
 	return at
 }
@@ -45,11 +45,11 @@ func (s *Source) Locate(obj any, p Path) report.Location {
 // Where is Locate with the other places a person should see: for a value
 // a chart's template copied from the values, the template line; for a line
 // of a named template, the lines that included it.
-func (s *Source) Where(obj any, p Path) (report.Location, []report.Location) {
+func (s *Source) Where(obj any, p Path) (finding.Location, []finding.Location) {
 	segs, existing := semantic(obj, p)
 	target := segs[:existing]
 	introducer := -1
-	var introLoc report.Location
+	var introLoc finding.Location
 	for i := len(s.Layers) - 1; i >= 0; i-- {
 		c, loc := s.Layers[i].find(target)
 		switch c {
@@ -75,11 +75,11 @@ func (s *Source) Where(obj any, p Path) (report.Location, []report.Location) {
 	return nodeLocation(s.File, mark), nil
 }
 
-func nodeLocation(file string, n *yaml.Node) report.Location {
+func nodeLocation(file string, n *yaml.Node) finding.Location {
 	if n == nil {
-		return report.Location{File: file}
+		return finding.Location{File: file}
 	}
-	return report.Location{File: file, Line: n.Line, Column: n.Column}
+	return finding.Location{File: file, Line: n.Line, Column: n.Column}
 }
 
 // smpLayer is one strategic-merge patch document.
@@ -88,10 +88,10 @@ type smpLayer struct {
 	node *yaml.Node
 }
 
-func (l smpLayer) find(segs []segment) (claim, report.Location) {
+func (l smpLayer) find(segs []segment) (claim, finding.Location) {
 	mark, value, found := walk(l.node, segs)
 	if found < len(segs) {
-		return claimNone, report.Location{}
+		return claimNone, finding.Location{}
 	}
 	if value != nil && value.Kind == yaml.MappingNode {
 		if _, d := mapValue(value, "$patch"); d == nil || d.Value != "replace" {
@@ -114,7 +114,7 @@ type jsonPatchLayer struct {
 	ops  []jsonPatchOp
 }
 
-func (l jsonPatchLayer) find(segs []segment) (claim, report.Location) {
+func (l jsonPatchLayer) find(segs []segment) (claim, finding.Location) {
 	for i := len(l.ops) - 1; i >= 0; i-- {
 		op := l.ops[i]
 		n := len(op.path)
@@ -130,7 +130,7 @@ func (l jsonPatchLayer) find(segs []segment) (claim, report.Location) {
 			return claimContains, nodeLocation(l.file, op.mark)
 		}
 	}
-	return claimNone, report.Location{}
+	return claimNone, finding.Location{}
 }
 
 // fieldLayer is a transformer entry in a kustomization (images, replicas,
@@ -145,13 +145,13 @@ type fieldSet struct {
 	mark *yaml.Node
 }
 
-func (l fieldLayer) find(segs []segment) (claim, report.Location) {
+func (l fieldLayer) find(segs []segment) (claim, finding.Location) {
 	for i := len(l.fields) - 1; i >= 0; i-- {
 		if f := l.fields[i]; segsEqual(f.path, segs) {
 			return claimSets, nodeLocation(l.file, f.mark)
 		}
 	}
-	return claimNone, report.Location{}
+	return claimNone, finding.Location{}
 }
 
 func segsEqual(a, b []segment) bool {

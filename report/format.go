@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/kubegate/kubegate/finding"
 	"io"
 	"slices"
 	"strings"
@@ -14,7 +15,7 @@ type Options struct {
 }
 
 // WriteFunc writes a whole report in one format.
-type WriteFunc func(w io.Writer, r *Report, opts Options) error
+type WriteFunc func(w io.Writer, r *finding.Report, opts Options) error
 
 // formats lists every output format; one file each.
 var formats = map[string]WriteFunc{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/kubegate/kubegate/finding"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,63 +19,63 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 // sampleReport has findings in two files (one without a line), input errors
 // with a line, without one and without a file, and is normalized.
-func sampleReport() *Report {
-	r := &Report{
-		Tool: Tool{Name: "kubegate", Version: "0.1.0"},
-		Findings: []Finding{
+func sampleReport() *finding.Report {
+	r := &finding.Report{
+		Tool: finding.Tool{Name: "kubegate", Version: "0.1.0"},
+		Findings: []finding.Finding{
 			{
 				Rule:     "pss.runAsNonRoot",
-				Severity: Warning,
+				Severity: finding.Warning,
 				Message:  `container "web" does not set securityContext.runAsNonRoot and neither does the pod; set runAsNonRoot: true in the pod's securityContext`,
-				Resource: Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"},
+				Resource: finding.Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"},
 				Field:    "spec.template.spec.securityContext.runAsNonRoot",
-				Location: Location{File: "overlays/prod/deployment.yaml", Line: 9, Column: 7},
+				Location: finding.Location{File: "overlays/prod/deployment.yaml", Line: 9, Column: 7},
 			},
 			{
 				Rule:     "pss.privileged",
-				Severity: Error,
+				Severity: finding.Error,
 				Message:  `container "web" sets securityContext.privileged: true; remove it or set privileged: false`,
-				Resource: Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"},
+				Resource: finding.Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"},
 				Field:    "spec.template.spec.containers[0].securityContext.privileged",
-				Location: Location{File: "overlays/prod/deployment.yaml", Line: 12, Column: 11},
+				Location: finding.Location{File: "overlays/prod/deployment.yaml", Line: 12, Column: 11},
 			},
 			{
 				Rule:     "resources.requests-missing",
-				Severity: Warning,
+				Severity: finding.Warning,
 				Message:  `container "web" has no resources.requests.cpu; set resources.requests.cpu (for example cpu: 100m)`,
-				Resource: Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"},
+				Resource: finding.Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"},
 				Field:    "spec.template.spec.containers[0].resources.requests.cpu",
-				Location: Location{File: "overlays/prod/deployment.yaml", Line: 10, Column: 9},
+				Location: finding.Location{File: "overlays/prod/deployment.yaml", Line: 10, Column: 9},
 			},
 			{
 				Rule:     "hpa.min-exceeds-max",
-				Severity: Error,
+				Severity: finding.Error,
 				Message:  "spec.minReplicas is 5 but spec.maxReplicas is 2; lower minReplicas to at most 2 or raise maxReplicas to at least 5",
-				Resource: Resource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: "prod", Name: "web"},
+				Resource: finding.Resource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: "prod", Name: "web"},
 				Field:    "spec.minReplicas",
-				Location: Location{File: "base/hpa.yaml", Line: 8, Column: 3},
+				Location: finding.Location{File: "base/hpa.yaml", Line: 8, Column: 3},
 			},
 			{
 				Rule:     "images.unpinned",
-				Severity: Notice,
+				Severity: finding.Notice,
 				Message:  "image nginx:1.27 is not pinned to a digest",
-				Resource: Resource{APIVersion: "v1", Kind: "Namespace", Name: "prod"},
-				Location: Location{File: "base/hpa.yaml"},
+				Resource: finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: "prod"},
+				Location: finding.Location{File: "base/hpa.yaml"},
 			},
 		},
-		Errors: []InputError{
+		Errors: []finding.InputError{
 			{File: "bad.yaml", Line: 7, Message: "yaml: mapping values are not allowed in this context"},
 			{File: "missing.yaml", Message: "cannot read: no such file or directory"},
 			{Message: "kustomize is not available"},
 		},
-		Summary: Summary{Resources: 3, Images: 2},
+		Summary: finding.Summary{Resources: 3, Images: 2},
 	}
 	r.Normalize()
 	return r
 }
 
 // write runs a format by name.
-func write(t *testing.T, format string, r *Report, opts Options) string {
+func write(t *testing.T, format string, r *finding.Report, opts Options) string {
 	t.Helper()
 	w, err := Lookup(format)
 	if err != nil {
@@ -203,10 +204,10 @@ func TestJSONShape(t *testing.T) {
 // about the whole resource still carry "namespace" and "field", as the
 // contract's example shows them, so consumers need no presence checks.
 func TestJSONKeepsEveryContractKey(t *testing.T) {
-	r := &Report{Findings: []Finding{{
-		Rule: "images.x", Severity: Notice, Message: "m",
-		Resource: Resource{APIVersion: "v1", Kind: "Namespace", Name: "prod"},
-		Location: Location{File: "ns.yaml", Line: 1, Column: 1},
+	r := &finding.Report{Findings: []finding.Finding{{
+		Rule: "images.x", Severity: finding.Notice, Message: "m",
+		Resource: finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: "prod"},
+		Location: finding.Location{File: "ns.yaml", Line: 1, Column: 1},
 	}}}
 	r.Normalize()
 	var doc struct {
@@ -225,17 +226,17 @@ func TestJSONKeepsEveryContractKey(t *testing.T) {
 }
 
 func TestJSONExact(t *testing.T) {
-	r := &Report{
-		Tool: Tool{Name: "kubegate", Version: "0.1.0"},
-		Findings: []Finding{{
+	r := &finding.Report{
+		Tool: finding.Tool{Name: "kubegate", Version: "0.1.0"},
+		Findings: []finding.Finding{{
 			Rule:     "hpa.min-exceeds-max",
-			Severity: Error,
+			Severity: finding.Error,
 			Message:  `min <5> & max "2"`,
-			Resource: Resource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: "prod", Name: "web"},
+			Resource: finding.Resource{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Namespace: "prod", Name: "web"},
 			Field:    "spec.minReplicas",
-			Location: Location{File: "hpa.yaml", Line: 8, Column: 3},
+			Location: finding.Location{File: "hpa.yaml", Line: 8, Column: 3},
 		}},
-		Summary: Summary{Resources: 1},
+		Summary: finding.Summary{Resources: 1},
 	}
 	r.Normalize()
 	want := `{
@@ -253,7 +254,7 @@ func TestJSONExact(t *testing.T) {
 }
 
 func TestJSONEmpty(t *testing.T) {
-	r := &Report{Tool: Tool{Name: "kubegate", Version: "dev"}}
+	r := &finding.Report{Tool: finding.Tool{Name: "kubegate", Version: "dev"}}
 	r.Normalize()
 	out := write(t, "json", r, Options{})
 	for _, s := range []string{`"findings": []`, `"errors": []`} {
@@ -261,7 +262,7 @@ func TestJSONEmpty(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", s, out)
 		}
 	}
-	var back Report
+	var back finding.Report
 	if err := json.Unmarshal([]byte(out), &back); err != nil {
 		t.Fatalf("invalid JSON: %v\n%s", err, out)
 	}
@@ -295,7 +296,7 @@ func TestJSONDeterministicAndRoundTrip(t *testing.T) {
 	}
 	dec := json.NewDecoder(strings.NewReader(first))
 	dec.DisallowUnknownFields()
-	var back Report
+	var back finding.Report
 	if err := dec.Decode(&back); err != nil {
 		t.Fatal(err)
 	}
@@ -391,21 +392,21 @@ func TestTextColor(t *testing.T) {
 func TestTextSummary(t *testing.T) {
 	tests := []struct {
 		name    string
-		summary Summary
+		summary finding.Summary
 		errors  int
 		want    string
 	}{
-		{name: "nothing", summary: Summary{}, want: "0 resources checked: 0 errors, 0 warnings, 0 notices"},
-		{name: "singular", summary: Summary{Resources: 4, Error: 1, Warning: 1, Notice: 1}, want: "4 resources checked: 1 error, 1 warning, 1 notice"},
-		{name: "plural", summary: Summary{Resources: 12, Error: 3, Warning: 2, Notice: 10}, want: "12 resources checked: 3 errors, 2 warnings, 10 notices"},
-		{name: "one input error", summary: Summary{Resources: 2}, errors: 1, want: "2 resources checked: 0 errors, 0 warnings, 0 notices; 1 input could not be evaluated"},
-		{name: "input errors", summary: Summary{Resources: 2, Warning: 1}, errors: 2, want: "2 resources checked: 0 errors, 1 warning, 0 notices; 2 inputs could not be evaluated"},
+		{name: "nothing", summary: finding.Summary{}, want: "0 resources checked: 0 errors, 0 warnings, 0 notices"},
+		{name: "singular", summary: finding.Summary{Resources: 4, Error: 1, Warning: 1, Notice: 1}, want: "4 resources checked: 1 error, 1 warning, 1 notice"},
+		{name: "plural", summary: finding.Summary{Resources: 12, Error: 3, Warning: 2, Notice: 10}, want: "12 resources checked: 3 errors, 2 warnings, 10 notices"},
+		{name: "one input error", summary: finding.Summary{Resources: 2}, errors: 1, want: "2 resources checked: 0 errors, 0 warnings, 0 notices; 1 input could not be evaluated"},
+		{name: "input errors", summary: finding.Summary{Resources: 2, Warning: 1}, errors: 2, want: "2 resources checked: 0 errors, 1 warning, 0 notices; 2 inputs could not be evaluated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &Report{Summary: tt.summary}
+			r := &finding.Report{Summary: tt.summary}
 			for i := range tt.errors {
-				r.Errors = append(r.Errors, InputError{File: "f" + strconv.Itoa(i) + ".yaml", Message: "bad"})
+				r.Errors = append(r.Errors, finding.InputError{File: "f" + strconv.Itoa(i) + ".yaml", Message: "bad"})
 			}
 			out := write(t, "text", r, Options{})
 			if !strings.HasSuffix(out, "\n") {
@@ -423,39 +424,39 @@ func TestTextSummary(t *testing.T) {
 }
 
 func TestGitHub(t *testing.T) {
-	res := Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"}
+	res := finding.Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"}
 	tests := []struct {
 		name string
-		r    Report
+		r    finding.Report
 		want string
 	}{
 		{
 			name: "error",
-			r: Report{Findings: []Finding{{
-				Rule: "pss.privileged", Severity: Error, Message: "container \"web\" is privileged", Resource: res,
-				Location: Location{File: "overlays/prod/deployment.yaml", Line: 12, Column: 11},
+			r: finding.Report{Findings: []finding.Finding{{
+				Rule: "pss.privileged", Severity: finding.Error, Message: "container \"web\" is privileged", Resource: res,
+				Location: finding.Location{File: "overlays/prod/deployment.yaml", Line: 12, Column: 11},
 			}}},
 			want: "::error col=11,endLine=12,file=overlays/prod/deployment.yaml,line=12,title=pss.privileged::Deployment prod/web: container \"web\" is privileged\n",
 		},
 		{
 			name: "warning without column",
-			r: Report{Findings: []Finding{{
-				Rule: "pss.runAsNonRoot", Severity: Warning, Message: "may run as root", Resource: res,
-				Location: Location{File: "d.yaml", Line: 3},
+			r: finding.Report{Findings: []finding.Finding{{
+				Rule: "pss.runAsNonRoot", Severity: finding.Warning, Message: "may run as root", Resource: res,
+				Location: finding.Location{File: "d.yaml", Line: 3},
 			}}},
 			want: "::warning endLine=3,file=d.yaml,line=3,title=pss.runAsNonRoot::Deployment prod/web: may run as root\n",
 		},
 		{
 			name: "notice without line",
-			r: Report{Findings: []Finding{{
-				Rule: "images.unpinned", Severity: Notice, Message: "not pinned", Resource: Resource{Kind: "Namespace", Name: "prod"},
-				Location: Location{File: "ns.yaml", Column: 4},
+			r: finding.Report{Findings: []finding.Finding{{
+				Rule: "images.unpinned", Severity: finding.Notice, Message: "not pinned", Resource: finding.Resource{Kind: "Namespace", Name: "prod"},
+				Location: finding.Location{File: "ns.yaml", Column: 4},
 			}}},
 			want: "::notice file=ns.yaml,title=images.unpinned::Namespace prod: not pinned\n",
 		},
 		{
 			name: "input errors",
-			r: Report{Errors: []InputError{
+			r: finding.Report{Errors: []finding.InputError{
 				{File: "bad.yaml", Line: 7, Message: "yaml: mapping values are not allowed in this context"},
 				{File: "missing.yaml", Message: "cannot read"},
 				{Message: "kustomize failed"},
@@ -466,23 +467,23 @@ func TestGitHub(t *testing.T) {
 		},
 		{
 			name: "input error with a line but no file",
-			r:    Report{Errors: []InputError{{Line: 3, Message: "stdin broke"}}},
+			r:    finding.Report{Errors: []finding.InputError{{Line: 3, Message: "stdin broke"}}},
 			want: "::error title=kubegate%3A input error::stdin broke\n",
 		},
 		{
 			name: "property and message escaping",
-			r: Report{
-				Findings: []Finding{{
-					Rule: "x:y,z", Severity: Warning, Message: "50% done:\r\nnext, then", Resource: res,
-					Location: Location{File: "dir/a:b,c%\r\nd.yaml", Line: 1, Column: 2},
+			r: finding.Report{
+				Findings: []finding.Finding{{
+					Rule: "x:y,z", Severity: finding.Warning, Message: "50% done:\r\nnext, then", Resource: res,
+					Location: finding.Location{File: "dir/a:b,c%\r\nd.yaml", Line: 1, Column: 2},
 				}},
-				Errors: []InputError{{File: "a:b,c%.yaml", Line: 2, Message: "line one\nline two: 100%, sure\r"}},
+				Errors: []finding.InputError{{File: "a:b,c%.yaml", Line: 2, Message: "line one\nline two: 100%, sure\r"}},
 			},
 			// Errors first; properties in the order go-githubactions writes them.
 			want: "::error endLine=2,file=a%3Ab%2Cc%25.yaml,line=2,title=kubegate%3A input error::line one%0Aline two: 100%25, sure%0D\n" +
 				"::warning col=2,endLine=1,file=dir/a%3Ab%2Cc%25%0D%0Ad.yaml,line=1,title=x%3Ay%2Cz::Deployment prod/web: 50%25 done:%0D%0Anext, then\n",
 		},
-		{name: "nothing", r: Report{}, want: ""},
+		{name: "nothing", r: finding.Report{}, want: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -531,7 +532,7 @@ func FuzzGitHubAnnotation(f *testing.F) {
 		if file == "" {
 			return
 		}
-		r := &Report{Findings: []Finding{{Rule: "r", Severity: Warning, Message: msg, Resource: Resource{Kind: "Pod", Name: "p"}, Location: Location{File: file, Line: 1}}}}
+		r := &finding.Report{Findings: []finding.Finding{{Rule: "r", Severity: finding.Warning, Message: msg, Resource: finding.Resource{Kind: "Pod", Name: "p"}, Location: finding.Location{File: file, Line: 1}}}}
 		out := write(t, "github", r, Options{})
 		if strings.Count(out, "\n") != 1 || strings.ContainsRune(strings.TrimSuffix(out, "\n"), '\r') {
 			t.Fatalf("not one line: %q", out)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/kubegate/kubegate/finding"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,17 +36,17 @@ func golden(t *testing.T, name, got string) {
 
 // sampleWithRules is the sample report with rule documentation, as the CLI
 // fills it in from the policies' metadata.
-func sampleWithRules() *Report {
+func sampleWithRules() *finding.Report {
 	r := sampleReport()
-	r.Findings[0].Related = []Location{{File: "base/hpa.yaml", Line: 3, Column: 1}}
-	r.Suppressed = []Suppressed{{
-		Finding: Finding{Rule: "pss.hostNamespaces", Severity: Error, Message: "pod sets hostNetwork: true", Resource: Resource{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "monitoring", Name: "node-exporter"}, Location: Location{File: "base/exporter.yaml", Line: 9, Column: 7}},
-		Reason:  "reads the node's network statistics", By: Location{File: ".kubegate.yaml", Line: 4, Column: 5}, Expires: "2027-03-31",
+	r.Findings[0].Related = []finding.Location{{File: "base/hpa.yaml", Line: 3, Column: 1}}
+	r.Suppressed = []finding.Suppressed{{
+		Finding: finding.Finding{Rule: "pss.hostNamespaces", Severity: finding.Error, Message: "pod sets hostNetwork: true", Resource: finding.Resource{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "monitoring", Name: "node-exporter"}, Location: finding.Location{File: "base/exporter.yaml", Line: 9, Column: 7}},
+		Reason:  "reads the node's network statistics", By: finding.Location{File: ".kubegate.yaml", Line: 4, Column: 5}, Expires: "2027-03-31",
 	}}
 	r.Normalize()
-	r.Rules = map[string]RuleInfo{
-		"pss.privileged":      {ID: "pss.privileged", Title: "Privileged containers", Severity: Error, Rationale: "Privileged containers can do almost anything the node can.", Fix: "Remove securityContext.privileged.", Docs: "https://kubernetes.io/docs/concepts/security/pod-security-standards/"},
-		"hpa.min-exceeds-max": {ID: "hpa.min-exceeds-max", Title: "HPA minReplicas above maxReplicas", Severity: Error, Rationale: "The API server rejects it.", Fix: "Lower minReplicas."},
+	r.Rules = map[string]finding.RuleInfo{
+		"pss.privileged":      {ID: "pss.privileged", Title: "Privileged containers", Severity: finding.Error, Rationale: "Privileged containers can do almost anything the node can.", Fix: "Remove securityContext.privileged.", Docs: "https://kubernetes.io/docs/concepts/security/pod-security-standards/"},
+		"hpa.min-exceeds-max": {ID: "hpa.min-exceeds-max", Title: "HPA minReplicas above maxReplicas", Severity: finding.Error, Rationale: "The API server rejects it.", Fix: "Lower minReplicas."},
 	}
 	return r
 }
@@ -94,7 +95,7 @@ func TestSARIF(t *testing.T) {
 }
 
 func TestSARIFEmptyValidates(t *testing.T) {
-	r := &Report{Tool: Tool{Name: "kubegate", Version: "0.1.0"}}
+	r := &finding.Report{Tool: finding.Tool{Name: "kubegate", Version: "0.1.0"}}
 	r.Normalize()
 	log, err := sarif.FromString(write(t, "sarif", r, Options{}))
 	if err != nil {
@@ -144,7 +145,7 @@ func TestGitLab(t *testing.T) {
 		}
 		seen[fp] = true
 	}
-	if got := write(t, "gitlab", &Report{}, Options{}); got != "[]\n" {
+	if got := write(t, "gitlab", &finding.Report{}, Options{}); got != "[]\n" {
 		t.Errorf("empty report: %q", got)
 	}
 }
@@ -206,15 +207,15 @@ func TestJUnit(t *testing.T) {
 }
 
 func TestGitHubOrderAndLimit(t *testing.T) {
-	var r Report
-	res := Resource{Kind: "Pod", Name: "p"}
+	var r finding.Report
+	res := finding.Resource{Kind: "Pod", Name: "p"}
 	for i := range 14 {
-		r.Findings = append(r.Findings, Finding{Rule: "e", Severity: Error, Message: fmt.Sprintf("error %02d", i), Resource: res, Location: Location{File: "a.yaml", Line: 100 - i}})
+		r.Findings = append(r.Findings, finding.Finding{Rule: "e", Severity: finding.Error, Message: fmt.Sprintf("error %02d", i), Resource: res, Location: finding.Location{File: "a.yaml", Line: 100 - i}})
 	}
-	r.Findings = append(r.Findings, Finding{Rule: "e", Severity: Error, Message: "no line", Resource: res, Location: Location{File: "a.yaml"}})
-	r.Findings = append(r.Findings, Finding{Rule: "n", Severity: Notice, Message: "a notice", Resource: res, Location: Location{File: "b.yaml", Line: 1}})
-	r.Findings = append(r.Findings, Finding{Rule: "w", Severity: Warning, Message: "a warning", Resource: res, Location: Location{File: "z.yaml", Line: 5}})
-	r.Errors = []InputError{{File: "bad.yaml", Line: 2, Message: "broken"}}
+	r.Findings = append(r.Findings, finding.Finding{Rule: "e", Severity: finding.Error, Message: "no line", Resource: res, Location: finding.Location{File: "a.yaml"}})
+	r.Findings = append(r.Findings, finding.Finding{Rule: "n", Severity: finding.Notice, Message: "a notice", Resource: res, Location: finding.Location{File: "b.yaml", Line: 1}})
+	r.Findings = append(r.Findings, finding.Finding{Rule: "w", Severity: finding.Warning, Message: "a warning", Resource: res, Location: finding.Location{File: "z.yaml", Line: 5}})
+	r.Errors = []finding.InputError{{File: "bad.yaml", Line: 2, Message: "broken"}}
 	r.Normalize()
 	out := write(t, "github", &r, Options{})
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
@@ -265,10 +266,10 @@ func TestGitHubSummary(t *testing.T) {
 }
 
 func TestGitHubSummaryLimit(t *testing.T) {
-	var r Report
+	var r finding.Report
 	long := strings.Repeat("x", 2000)
 	for i := range 2000 {
-		r.Findings = append(r.Findings, Finding{Rule: "r", Severity: Warning, Message: fmt.Sprintf("%d %s", i, long), Resource: Resource{Kind: "Pod", Name: "p"}, Location: Location{File: "a.yaml", Line: i + 1}})
+		r.Findings = append(r.Findings, finding.Finding{Rule: "r", Severity: finding.Warning, Message: fmt.Sprintf("%d %s", i, long), Resource: finding.Resource{Kind: "Pod", Name: "p"}, Location: finding.Location{File: "a.yaml", Line: i + 1}})
 	}
 	r.Normalize()
 	var b bytes.Buffer
@@ -294,14 +295,14 @@ func TestMarkdownCell(t *testing.T) {
 // TestSARIFResultCap: a run over GitHub's 25,000 results keeps the most
 // severe and says how many were left out; the log still validates.
 func TestSARIFResultCap(t *testing.T) {
-	var r Report
-	r.Tool = Tool{Name: "kubegate", Version: "0.1.0"}
+	var r finding.Report
+	r.Tool = finding.Tool{Name: "kubegate", Version: "0.1.0"}
 	for i := range SARIFMaxResults + 10 {
-		sev := Notice
+		sev := finding.Notice
 		if i%1000 == 0 {
-			sev = Error
+			sev = finding.Error
 		}
-		r.Findings = append(r.Findings, Finding{Rule: "r", Severity: sev, Message: fmt.Sprint(i), Resource: Resource{Kind: "Pod", Name: fmt.Sprint(i)}, Location: Location{File: "a.yaml", Line: i + 1}})
+		r.Findings = append(r.Findings, finding.Finding{Rule: "r", Severity: sev, Message: fmt.Sprint(i), Resource: finding.Resource{Kind: "Pod", Name: fmt.Sprint(i)}, Location: finding.Location{File: "a.yaml", Line: i + 1}})
 	}
 	r.Normalize()
 	log := BuildSARIF(&r)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"fmt"
+	"github.com/kubegate/kubegate/finding"
 	"io"
 	"net/url"
 	"path"
@@ -20,8 +21,8 @@ const githubAnnotationsPerSeverity = 10
 
 // githubItem is one thing to annotate: a finding or an input error.
 type githubItem struct {
-	sev     Severity
-	loc     Location
+	sev     finding.Severity
+	loc     finding.Location
 	title   string
 	message string
 	line    string // how the log prints it when it is not annotated
@@ -33,7 +34,7 @@ type githubItem struct {
 // saying how many more there are when there are more. Everything that is
 // not annotated is printed as a plain log line, so the log still holds
 // every finding; the job summary (WriteGitHubSummary) lists them all.
-func writeGitHub(w io.Writer, r *Report, _ Options) (err error) {
+func writeGitHub(w io.Writer, r *finding.Report, _ Options) (err error) {
 	bw := bufio.NewWriter(w)
 	defer func() {
 		// go-githubactions panics when it cannot write.
@@ -45,7 +46,7 @@ func writeGitHub(w io.Writer, r *Report, _ Options) (err error) {
 	var items []githubItem
 	for _, e := range r.Errors {
 		items = append(items, githubItem{
-			sev: Error, loc: Location{File: e.File, Line: e.Line}, title: "kubegate: input error", message: e.Message,
+			sev: finding.Error, loc: finding.Location{File: e.File, Line: e.Line}, title: "kubegate: input error", message: e.Message,
 			line: "error: " + e.Error(),
 		})
 	}
@@ -60,7 +61,7 @@ func writeGitHub(w io.Writer, r *Report, _ Options) (err error) {
 		return cmp.Or(cmp.Compare(y.sev, x.sev), cmp.Compare(specificity(y.loc), specificity(x.loc)))
 	})
 	var rest []string
-	for sev := Error; sev >= Notice; sev-- {
+	for sev := finding.Error; sev >= finding.Notice; sev-- {
 		var these []githubItem
 		for _, it := range items {
 			if it.sev == sev {
@@ -98,7 +99,7 @@ func writeGitHub(w io.Writer, r *Report, _ Options) (err error) {
 }
 
 // specificity ranks locations: a line, a file, nothing.
-func specificity(l Location) int {
+func specificity(l finding.Location) int {
 	switch {
 	case l.File != "" && l.Line > 0:
 		return 2
@@ -122,9 +123,9 @@ func annotate(a *githubactions.Action, it githubItem) {
 	}
 	a = a.WithFieldsMap(fields)
 	switch it.sev {
-	case Error:
+	case finding.Error:
 		a.Errorf("%s", it.message)
-	case Warning:
+	case finding.Warning:
 		a.Warningf("%s", it.message)
 	default:
 		a.Noticef("%s", it.message)
@@ -133,7 +134,7 @@ func annotate(a *githubactions.Action, it githubItem) {
 
 // githubTitle is an annotation's title: the rule id and, when known, its
 // title.
-func githubTitle(r *Report, rule string) string {
+func githubTitle(r *finding.Report, rule string) string {
 	if info, ok := r.Rules[rule]; ok && info.Title != "" {
 		return rule + ": " + info.Title
 	}
@@ -142,8 +143,8 @@ func githubTitle(r *Report, rule string) string {
 
 // findingMessage is a finding's message with its resource and the other
 // places it is written.
-func findingMessage(f Finding) string {
-	return f.Resource.String() + ": " + f.Message + f.alsoAt()
+func findingMessage(f finding.Finding) string {
+	return f.Resource.String() + ": " + f.Message + f.AlsoAt()
 }
 
 // noun is word, in the plural unless n is 1.
@@ -174,7 +175,7 @@ const summaryLimit = 1<<20 - 4096
 // line in the commit, then the input errors. When the tables would exceed
 // GitHub's 1 MiB summary limit, they stop at a row boundary with a note of
 // how many findings were left out and where to find them.
-func WriteGitHubSummary(w io.Writer, r *Report, ctx GitHubContext) error {
+func WriteGitHubSummary(w io.Writer, r *finding.Report, ctx GitHubContext) error {
 	var b strings.Builder
 	verdict := "no findings"
 	if n := len(r.Findings); n > 0 {
@@ -203,12 +204,12 @@ func WriteGitHubSummary(w io.Writer, r *Report, ctx GitHubContext) error {
 	if len(r.Errors) > 0 {
 		b.WriteString("### Inputs that could not be evaluated\n\n| where | problem |\n| --- | --- |\n")
 		for _, e := range r.Errors {
-			add(fmt.Sprintf("| %s | %s |\n", ctx.link(Location{File: e.File, Line: e.Line}), mdCell(e.Message)))
+			add(fmt.Sprintf("| %s | %s |\n", ctx.link(finding.Location{File: e.File, Line: e.Line}), mdCell(e.Message)))
 		}
 		b.WriteString("\n")
 	}
-	for sev := Error; sev >= Notice; sev-- {
-		var these []Finding
+	for sev := finding.Error; sev >= finding.Notice; sev-- {
+		var these []finding.Finding
 		for _, f := range r.Findings {
 			if f.Severity == sev {
 				these = append(these, f)
@@ -246,7 +247,7 @@ func WriteGitHubSummary(w io.Writer, r *Report, ctx GitHubContext) error {
 }
 
 // imageRow is an image's row of the job summary.
-func imageRow(im Image) string {
+func imageRow(im finding.Image) string {
 	digest, sig, pkgs := "", "not required", ""
 	if im.Digest != "" {
 		digest = "`" + im.Digest[:min(len(im.Digest), 19)] + "…`"
@@ -268,7 +269,7 @@ func imageRow(im Image) string {
 
 // link is a location as Markdown: a link to the line in the commit when the
 // context allows, else the plain location.
-func (c GitHubContext) link(l Location) string {
+func (c GitHubContext) link(l finding.Location) string {
 	if l.File == "" {
 		return "(no file)"
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"cmp"
+	"github.com/kubegate/kubegate/finding"
 	"io"
 )
 
@@ -28,14 +29,14 @@ type gitlabLines struct {
 // gitlabSeverity maps severities to GitLab's scale (info, minor, major,
 // critical, blocker). Input errors are blockers: nothing in them was
 // checked.
-var gitlabSeverity = map[Severity]string{Error: "critical", Warning: "major", Notice: "minor"}
+var gitlabSeverity = map[finding.Severity]string{finding.Error: "critical", finding.Warning: "major", finding.Notice: "minor"}
 
 // writeGitLab writes a GitLab Code Quality report: a JSON array, one issue
 // per finding and per input error, with a fingerprint that is stable across
 // runs and unique per finding. No byte-order mark. GitLab needs a path and
 // a line: an input error without a file is reported on the kustomization or
 // path it came from when known, else on ".", line 1.
-func writeGitLab(w io.Writer, r *Report, _ Options) error {
+func writeGitLab(w io.Writer, r *finding.Report, _ Options) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	issues := make([]gitlabIssue, 0, len(r.Findings)+len(r.Errors))
 	for _, e := range r.Errors {

@@ -3,13 +3,14 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/kubegate/kubegate/finding"
 	"strings"
 	"testing"
 )
 
 func TestImagesInJSONAndSummary(t *testing.T) {
 	yes, no, n := true, false, 42
-	r := &Report{Tool: Tool{Name: "kubegate"}, Images: []Image{
+	r := &finding.Report{Tool: finding.Tool{Name: "kubegate"}, Images: []finding.Image{
 		{Ref: "ghcr.io/acme/web:1"}, // the same image from another shard
 		{Ref: "ghcr.io/acme/web:1", Digest: "sha256:" + strings.Repeat("a", 64), Signed: &yes, Signers: []string{"key cosign.pub"}, Packages: &n, SBOM: "sboms/sha256-a.cdx.json"},
 		{Ref: "busybox", Digest: "sha256:" + strings.Repeat("b", 64), Signed: &no},
@@ -23,7 +24,7 @@ func TestImagesInJSONAndSummary(t *testing.T) {
 	if err := writeJSON(&buf, r, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	var back Report
+	var back finding.Report
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}

@@ -3,13 +3,14 @@ package report
 import (
 	"bufio"
 	"encoding/json"
+	"github.com/kubegate/kubegate/finding"
 	"io"
 )
 
 // writeJSON writes the report as the contract shows it, one finding and one
 // error to a line: as readable and diffable as indented JSON, and cheap to
 // write for tens of thousands of findings.
-func writeJSON(w io.Writer, r *Report, _ Options) error {
+func writeJSON(w io.Writer, r *finding.Report, _ Options) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	line := func(prefix string, v any, suffix string) error {
 		b, err := marshal(v)

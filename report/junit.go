@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/xml"
 	"fmt"
+	"github.com/kubegate/kubegate/finding"
 	"io"
 	"slices"
 	"strings"
@@ -49,15 +50,15 @@ type junitProblem struct {
 // on that resource. Input errors are a suite of their own, as errors.
 // Findings below the fail-on threshold are failures too; CI systems show
 // them, and the exit code is what gates.
-func writeJUnit(w io.Writer, r *Report, _ Options) error {
+func writeJUnit(w io.Writer, r *finding.Report, _ Options) error {
 	doc := junitSuites{Name: "kubegate"}
 	type key struct {
-		res  Resource
+		res  finding.Resource
 		rule string
 	}
-	suiteOf := map[Resource]int{}
+	suiteOf := map[finding.Resource]int{}
 	caseOf := map[key]int{}
-	var found [][][]Finding // per suite, per case
+	var found [][][]finding.Finding // per suite, per case
 	for _, f := range r.Findings {
 		si, ok := suiteOf[f.Resource]
 		if !ok {

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"github.com/kubegate/kubegate/finding"
 	"io"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ const SARIFMaxResults = 25000
 // help), and one result per finding with its physical location, related
 // locations and a stable fingerprint. Input errors are results too, so a
 // broken file shows up where it is.
-func writeSARIF(w io.Writer, r *Report, _ Options) error {
+func writeSARIF(w io.Writer, r *finding.Report, _ Options) error {
 	if err := BuildSARIF(r).PrettyWrite(w); err != nil {
 		return err
 	}
@@ -35,7 +36,7 @@ func writeSARIF(w io.Writer, r *Report, _ Options) error {
 }
 
 // BuildSARIF builds the SARIF log of a report.
-func BuildSARIF(r *Report) *sarif.Report {
+func BuildSARIF(r *finding.Report) *sarif.Report {
 	log := sarif.NewReport()
 	run := sarif.NewRunWithInformationURI(r.Tool.Name, sarifURI)
 	if r.Tool.Version != "" {
@@ -51,7 +52,7 @@ func BuildSARIF(r *Report) *sarif.Report {
 	for _, id := range ids {
 		info, ok := r.Rules[id]
 		if !ok {
-			info = RuleInfo{ID: id, Title: id}
+			info = finding.RuleInfo{ID: id, Title: id}
 		}
 		rule := run.AddRule(id).
 			WithName(ruleName(id)).
@@ -77,8 +78,8 @@ func BuildSARIF(r *Report) *sarif.Report {
 	left := 0
 	if room := SARIFMaxResults - len(r.Errors); len(findings) > room {
 		// Keep the most severe, in canonical order within a severity.
-		kept := make([]Finding, 0, room)
-		for sev := Error; sev >= Notice && len(kept) < room; sev-- {
+		kept := make([]finding.Finding, 0, room)
+		for sev := finding.Error; sev >= finding.Notice && len(kept) < room; sev-- {
 			for _, f := range findings {
 				if f.Severity == sev && len(kept) < room {
 					kept = append(kept, f)
@@ -124,7 +125,7 @@ func BuildSARIF(r *Report) *sarif.Report {
 				WithLevel("error").
 				WithMessage(sarif.NewTextMessage(e.Message)).
 				WithPartialFingerprints(map[string]string{"kubegate/v1": e.Fingerprint()})
-			if loc := sarifLocation(Location{File: e.File, Line: e.Line}); loc != nil {
+			if loc := sarifLocation(finding.Location{File: e.File, Line: e.Line}); loc != nil {
 				res.AddLocation(loc)
 			}
 		}
@@ -135,7 +136,7 @@ func BuildSARIF(r *Report) *sarif.Report {
 
 // sarifLocation is a finding's place as a SARIF location; nil without a
 // file. GitHub needs a region, so a file without a line points at line 1.
-func sarifLocation(l Location) *sarif.Location {
+func sarifLocation(l finding.Location) *sarif.Location {
 	if l.File == "" {
 		return nil
 	}
@@ -149,11 +150,11 @@ func sarifLocation(l Location) *sarif.Location {
 }
 
 // sarifLevel maps a severity to a SARIF level.
-func sarifLevel(s Severity) string {
+func sarifLevel(s finding.Severity) string {
 	switch s {
-	case Error:
+	case finding.Error:
 		return "error"
-	case Warning:
+	case finding.Warning:
 		return "warning"
 	default:
 		return "note"
@@ -162,14 +163,14 @@ func sarifLevel(s Severity) string {
 
 // securitySeverity is the CVSS-like score GitHub code scanning ranks
 // security rules by (Pod Security and image rules are security findings).
-func securitySeverity(id string, s Severity) string {
+func securitySeverity(id string, s finding.Severity) string {
 	if !strings.HasPrefix(id, "pss.") && !strings.HasPrefix(id, "images.") {
 		return ""
 	}
 	switch s {
-	case Error:
+	case finding.Error:
 		return "8.0"
-	case Warning:
+	case finding.Warning:
 		return "5.0"
 	default:
 		return "2.0"
@@ -188,7 +189,7 @@ func ruleName(id string) string {
 
 // ruleHelp is a rule's rationale and fix as text, or as Markdown with a
 // link to its documentation.
-func ruleHelp(info RuleInfo, markdown bool) string {
+func ruleHelp(info finding.RuleInfo, markdown bool) string {
 	var parts []string
 	if info.Rationale != "" {
 		parts = append(parts, info.Rationale)

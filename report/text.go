@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
+	"github.com/kubegate/kubegate/finding"
 	"io"
 )
 
@@ -18,7 +19,7 @@ const (
 // writeText writes one line per finding in the canonical form
 // `file:line:col: severity: message [rule]`, grouped by file, then the
 // input errors and a summary line.
-func writeText(w io.Writer, r *Report, opts Options) error {
+func writeText(w io.Writer, r *finding.Report, opts Options) error {
 	bw := bufio.NewWriter(w)
 	paint := func(code, s string) string {
 		if !opts.Color {
@@ -26,14 +27,14 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 		}
 		return code + s + ansiReset
 	}
-	colour := map[Severity]string{Error: ansiRed, Warning: ansiYellow, Notice: ansiCyan}
+	colour := map[finding.Severity]string{finding.Error: ansiRed, finding.Warning: ansiYellow, finding.Notice: ansiCyan}
 	prev := ""
 	for i, f := range r.Findings {
 		if i > 0 && f.Location.File != prev {
 			fmt.Fprintln(bw)
 		}
 		prev = f.Location.File
-		msg := f.Message + f.alsoAt()
+		msg := f.Message + f.AlsoAt()
 		fmt.Fprintf(bw, "%s: %s: %s: %s %s\n",
 			paint(ansiBold, f.Location.String()),
 			paint(colour[f.Severity], f.Severity.String()),
@@ -44,7 +45,7 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 		fmt.Fprintln(bw)
 	}
 	for _, e := range r.Errors {
-		fmt.Fprintf(bw, "%s: %s: %s\n", paint(ansiBold, e.where()), paint(ansiRed, "input error"), e.Message)
+		fmt.Fprintf(bw, "%s: %s: %s\n", paint(ansiBold, where(e)), paint(ansiRed, "input error"), e.Message)
 	}
 	if len(r.Findings) > 0 || len(r.Errors) > 0 {
 		fmt.Fprintln(bw)
@@ -62,7 +63,9 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	return bw.Flush()
 }
 
-func (e InputError) where() string {
+// where names an input error's place in text: kubegate itself when it has
+// no file.
+func where(e finding.InputError) string {
 	switch {
 	case e.File == "":
 		return "kubegate"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // writeInto writes files (path -> content) under dir.
@@ -72,7 +72,7 @@ func chartRepository(t *testing.T) string {
 	})
 }
 
-func findingAt(rep report.Report, rule, at string) *report.Finding {
+func findingAt(rep finding.Report, rule, at string) *finding.Finding {
 	for i, f := range rep.Findings {
 		if f.Rule == rule && f.Location.String() == at {
 			return &rep.Findings[i]
@@ -105,7 +105,7 @@ func TestRepositoryWithCharts(t *testing.T) {
 		if f.Resource.Variant != want.variant {
 			t.Errorf("%s at %s: variant %q, want %q", want.rule, want.at, f.Resource.Variant, want.variant)
 		}
-		if strings.HasPrefix(want.at, "charts/") && !slices.Contains(f.Related, report.Location{File: "charts/web/templates/deploy.yaml", Line: 19, Column: 13}) {
+		if strings.HasPrefix(want.at, "charts/") && !slices.Contains(f.Related, finding.Location{File: "charts/web/templates/deploy.yaml", Line: 19, Column: 13}) {
 			t.Errorf("%s: related %v, want the template line", want.rule, f.Related)
 		}
 	}
@@ -113,7 +113,7 @@ func TestRepositoryWithCharts(t *testing.T) {
 	// the chart is the variant's; and the chart the kustomization inflates
 	// is rendered through it only.
 	for _, f := range rep.Findings {
-		if strings.HasPrefix(f.Location.File, "charts/web/") && f.Resource.Variant == "" && f.Severity > report.Notice {
+		if strings.HasPrefix(f.Location.File, "charts/web/") && f.Resource.Variant == "" && f.Severity > finding.Notice {
 			t.Errorf("the chart's own rendering has a finding: %+v", f)
 		}
 		if f.Resource.Name == "api" && f.Resource.Namespace != "prod" {
@@ -184,7 +184,7 @@ func TestExcludeAndExplicitFiles(t *testing.T) {
 	}
 	stdout, _, code := run(t, dir, nil, "", "check", "-o", "json", "env/prod-values.yaml")
 	rep := decodeReport(t, stdout)
-	if code != ExitError || !slices.ContainsFunc(rep.Errors, func(e report.InputError) bool {
+	if code != ExitError || !slices.ContainsFunc(rep.Errors, func(e finding.InputError) bool {
 		return e.File == "env/prod-values.yaml" && strings.Contains(e.Message, "no Kubernetes object in this file")
 	}) {
 		t.Errorf("a values file named on the command line: exit %d, errors %v", code, rep.Errors)

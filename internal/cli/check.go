@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubegate/kubegate/evaluate"
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load"
 	"github.com/kubegate/kubegate/report"
 )
@@ -26,7 +27,7 @@ type checkOptions struct {
 	pss         evaluate.PSSModes
 	exemptNS    []string
 	exemptRC    []string
-	failOn      report.Severity
+	failOn      finding.Severity
 	offline     bool
 	images      imageOptions
 	allowRemote bool
@@ -166,7 +167,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 			return nil, fmt.Errorf("--%s: %v", m.flag, err)
 		}
 	}
-	if o.failOn, err = report.ParseSeverity(*failOn, true); err != nil {
+	if o.failOn, err = finding.ParseSeverity(*failOn, true); err != nil {
 		return nil, fmt.Errorf("--fail-on: %v", err)
 	}
 	if o.outputs, err = parseOutputs(*outputs, env); err != nil {
@@ -308,8 +309,8 @@ func runCheck(args []string, env Env) int {
 	if err := pol.checkRuleIDs(); err != nil {
 		return errorf(env, "%v", err)
 	}
-	rep := &report.Report{
-		Tool:   report.Tool{Name: "kubegate", Version: Version},
+	rep := &finding.Report{
+		Tool:   finding.Tool{Name: "kubegate", Version: Version},
 		Errors: loaded.Errors,
 		Rules:  ruleInfo(engine.Rules()),
 	}
@@ -320,7 +321,7 @@ func runCheck(args []string, env Env) int {
 	// A shard that holds no input is not an error: a matrix may have more
 	// shards than inputs.
 	if len(loaded.Resources) == 0 && (loaded.Inputs > 0 || loaded.OtherShards == 0) {
-		rep.Errors = append(rep.Errors, report.InputError{Message: fmt.Sprintf("no Kubernetes resources found in %s: nothing was evaluated", strings.Join(o.paths, ", "))})
+		rep.Errors = append(rep.Errors, finding.InputError{Message: fmt.Sprintf("no Kubernetes resources found in %s: nothing was evaluated", strings.Join(o.paths, ", "))})
 	}
 	ctx := context.Background()
 	facts, imgErrs, imgs, err := checkImages(ctx, o.images, refs, uses, env)
@@ -332,7 +333,7 @@ func runCheck(args []string, env Env) int {
 	engine.SetFacts(facts)
 	res, err := engine.Evaluate(ctx, loaded.Resources)
 	if err != nil {
-		rep.Errors = append(rep.Errors, report.InputError{Message: err.Error()})
+		rep.Errors = append(rep.Errors, finding.InputError{Message: err.Error()})
 	}
 	if res != nil {
 		rep.Findings = res.Findings
@@ -345,7 +346,7 @@ func runCheck(args []string, env Env) int {
 	pol.apply(rep, loaded.Resources, o.shard.Count > 1)
 	rep.Normalize()
 	code := ExitOK
-	if o.failOn != report.SeverityNone && rep.Worst() >= o.failOn {
+	if o.failOn != finding.SeverityNone && rep.Worst() >= o.failOn {
 		code = ExitFindings
 	}
 	if len(rep.Errors) > 0 {
@@ -356,21 +357,21 @@ func runCheck(args []string, env Env) int {
 
 // uncheckedFindings are kubegate's notices about the parts of charts it
 // could not render (see evaluate's hostrules.go).
-func uncheckedFindings(us []load.Unchecked) []report.Finding {
-	var out []report.Finding
+func uncheckedFindings(us []load.Unchecked) []finding.Finding {
+	var out []finding.Finding
 	for _, u := range us {
 		rule := evaluate.RuleChartNotRendered
 		if u.Reason == load.DependencyMissing {
 			rule = evaluate.RuleChartDependencyMissing
 		}
-		out = append(out, report.Finding{Rule: rule.ID, Severity: rule.Severity, Message: u.Message, Resource: u.Chart, Location: u.Location})
+		out = append(out, finding.Finding{Rule: rule.ID, Severity: rule.Severity, Message: u.Message, Resource: u.Chart, Location: u.Location})
 	}
 	return out
 }
 
 // finish writes every output and, under GitHub Actions, the job summary
 // and the step outputs; a failure to write is exit 2.
-func finish(outputs []output, rep *report.Report, code int, env Env) int {
+func finish(outputs []output, rep *finding.Report, code int, env Env) int {
 	var files []string
 	for _, out := range outputs {
 		if err := writeOutput(out, rep, env); err != nil {
@@ -455,15 +456,15 @@ func readData(from source, path, name string, data map[string]any) error {
 }
 
 // ruleInfo is what reports say about each rule.
-func ruleInfo(rules []evaluate.Rule) map[string]report.RuleInfo {
-	m := make(map[string]report.RuleInfo, len(rules))
+func ruleInfo(rules []evaluate.Rule) map[string]finding.RuleInfo {
+	m := make(map[string]finding.RuleInfo, len(rules))
 	for _, r := range rules {
-		m[r.ID] = report.RuleInfo{ID: r.ID, Title: r.Title, Severity: r.Severity, Rationale: r.Rationale, Fix: r.Fix, Docs: r.Docs}
+		m[r.ID] = finding.RuleInfo{ID: r.ID, Title: r.Title, Severity: r.Severity, Rationale: r.Rationale, Fix: r.Fix, Docs: r.Docs}
 	}
 	return m
 }
 
-func writeOutput(out output, rep *report.Report, env Env) error {
+func writeOutput(out output, rep *finding.Report, env Env) error {
 	if out.file == "" || out.file == "-" {
 		return out.write(env.Stdout, rep, report.Options{Color: out.format == "text" && env.isTerminal(env.Stdout)})
 	}

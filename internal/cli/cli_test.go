@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // run executes kubegate in dir (the repository's fixtures by default) and
@@ -45,9 +45,9 @@ func offline(args []string) []string {
 	return append([]string{"check", "--offline"}, args[1:]...)
 }
 
-func decodeReport(t *testing.T, s string) report.Report {
+func decodeReport(t *testing.T, s string) finding.Report {
 	t.Helper()
-	var r report.Report
+	var r finding.Report
 	if err := json.Unmarshal([]byte(s), &r); err != nil {
 		t.Fatalf("not a JSON report: %v\n%s", err, s)
 	}
@@ -136,11 +136,11 @@ func TestJSONReportIsDeterministic(t *testing.T) {
 	var e, w, n int
 	for i, f := range r.Findings {
 		switch f.Severity {
-		case report.Error:
+		case finding.Error:
 			e++
-		case report.Warning:
+		case finding.Warning:
 			w++
-		case report.Notice:
+		case finding.Notice:
 			n++
 		}
 		if f.Location.File == "" || f.Location.Line == 0 || f.Location.Column == 0 || f.Field == "" || f.Rule == "" || f.Resource.Kind == "" {
@@ -154,12 +154,12 @@ func TestJSONReportIsDeterministic(t *testing.T) {
 		t.Errorf("summary counts %+v do not match the findings (%d/%d/%d)", r.Summary, e, w, n)
 	}
 	// The contract's example finding, through a strategic-merge patch.
-	want := report.Finding{
-		Rule: "pss.privileged", Severity: report.Error,
+	want := finding.Finding{
+		Rule: "pss.privileged", Severity: finding.Error,
 		Message:  `container "web" sets securityContext.privileged: true; remove it or set privileged: false`,
-		Resource: report.Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop-prod", Name: "web"},
+		Resource: finding.Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop-prod", Name: "web"},
 		Field:    "spec.template.spec.containers[0].securityContext.privileged",
-		Location: report.Location{File: "fixtures/shop/overlays/prod/node-agent.yaml", Line: 12, Column: 13},
+		Location: finding.Location{File: "fixtures/shop/overlays/prod/node-agent.yaml", Line: 12, Column: 13},
 	}
 	found := false
 	for _, f := range r.Findings {
@@ -171,30 +171,30 @@ func TestJSONReportIsDeterministic(t *testing.T) {
 }
 
 func TestPSSModesSetSeverity(t *testing.T) {
-	count := func(args ...string) map[string]report.Severity {
+	count := func(args ...string) map[string]finding.Severity {
 		stdout, _, _ := run(t, "", nil, "", append([]string{"check", "-o", "json", "--fail-on", "never"}, args...)...)
-		out := map[string]report.Severity{}
+		out := map[string]finding.Severity{}
 		for _, f := range decodeReport(t, stdout).Findings {
 			out[f.Rule] = max(out[f.Rule], f.Severity)
 		}
 		return out
 	}
 	def := count("fixtures")
-	if def["pss.privileged"] != report.Error || def["pss.runAsNonRoot"] != report.Warning {
+	if def["pss.privileged"] != finding.Error || def["pss.runAsNonRoot"] != finding.Warning {
 		t.Errorf("defaults: privileged %v, runAsNonRoot %v", def["pss.privileged"], def["pss.runAsNonRoot"])
 	}
 	strict := count("--pss-enforce", "restricted", "fixtures")
-	if strict["pss.runAsNonRoot"] != report.Error {
+	if strict["pss.runAsNonRoot"] != finding.Error {
 		t.Errorf("enforce restricted: runAsNonRoot %v, want error", strict["pss.runAsNonRoot"])
 	}
 	lax := count("--pss-enforce", "privileged", "--pss-warn", "privileged", "--pss-audit", "baseline", "fixtures")
-	if lax["pss.privileged"] != report.Notice {
+	if lax["pss.privileged"] != finding.Notice {
 		t.Errorf("audit baseline: privileged %v, want notice", lax["pss.privileged"])
 	}
 	if _, ok := lax["pss.runAsNonRoot"]; ok {
 		t.Errorf("no mode includes restricted, yet runAsNonRoot was reported")
 	}
-	if lax["resources.memory-limit-missing"] != report.Error {
+	if lax["resources.memory-limit-missing"] != finding.Error {
 		t.Errorf("non-PSS rules keep their severity")
 	}
 }

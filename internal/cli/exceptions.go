@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load"
-	"github.com/kubegate/kubegate/report"
 )
 
 // IgnoreAnnotation waives rules for one resource, written on the resource:
@@ -19,13 +19,13 @@ const IgnoreAnnotation = "kubegate.dev/ignore"
 
 // The findings kubegate makes about its own configuration.
 var (
-	ruleExpired = report.RuleInfo{
-		ID: "kubegate.exception-expired", Title: "Exception expired", Severity: report.Warning,
+	ruleExpired = finding.RuleInfo{
+		ID: "kubegate.exception-expired", Title: "Exception expired", Severity: finding.Warning,
 		Rationale: "An exception with an expiry date stops applying on that date, so waivers are revisited instead of forgotten.",
 		Fix:       "Fix what the exception waived, or renew the exception with a new expiry date and an up-to-date reason.",
 	}
-	ruleUnused = report.RuleInfo{
-		ID: "kubegate.exception-unused", Title: "Exception matches nothing", Severity: report.Notice,
+	ruleUnused = finding.RuleInfo{
+		ID: "kubegate.exception-unused", Title: "Exception matches nothing", Severity: finding.Notice,
 		Rationale: "An exception that waives no finding is dead configuration; its selector may also be wrong and waive nothing it was meant to.",
 		Fix:       "Remove the exception, or correct its rule, kind, namespace or name.",
 	}
@@ -35,7 +35,7 @@ var (
 // disabled rules and exceptions.
 type policy struct {
 	cfg   *config
-	rules map[string]report.RuleInfo // every rule there is
+	rules map[string]finding.RuleInfo // every rule there is
 	now   time.Time
 }
 
@@ -73,8 +73,8 @@ func (p policy) anyRule(glob string) bool {
 // apply changes severities, drops disabled rules, moves waived findings to
 // rep.Suppressed, and adds findings about expired and unused exceptions
 // and input errors about malformed annotations on the resources.
-func (p policy) apply(rep *report.Report, resources []*load.Resource, sharded bool) {
-	annotations := map[report.Resource]*annotationWaiver{}
+func (p policy) apply(rep *finding.Report, resources []*load.Resource, sharded bool) {
+	annotations := map[finding.Resource]*annotationWaiver{}
 	for _, r := range resources {
 		if w := p.readAnnotation(rep, r); w != nil {
 			annotations[r.ID()] = w
@@ -93,11 +93,11 @@ func (p policy) apply(rep *report.Report, resources []*load.Resource, sharded bo
 				continue
 			}
 			if rc.Severity != "" {
-				f.Severity, _ = report.ParseSeverity(rc.Severity, false)
+				f.Severity, _ = finding.ParseSeverity(rc.Severity, false)
 			}
 		}
 		if w := annotations[f.Resource]; w != nil && matchAny(w.rules, f.Rule) {
-			rep.Suppressed = append(rep.Suppressed, report.Suppressed{Finding: f, Reason: w.reason, By: w.at})
+			rep.Suppressed = append(rep.Suppressed, finding.Suppressed{Finding: f, Reason: w.reason, By: w.at})
 			continue
 		}
 		waived := false
@@ -106,7 +106,7 @@ func (p policy) apply(rep *report.Report, resources []*load.Resource, sharded bo
 				continue
 			}
 			used[i] = true
-			rep.Suppressed = append(rep.Suppressed, report.Suppressed{Finding: f, Reason: x.Reason, By: report.Location{File: p.cfg.file, Line: x.line, Column: x.column}, Expires: x.Expires})
+			rep.Suppressed = append(rep.Suppressed, finding.Suppressed{Finding: f, Reason: x.Reason, By: finding.Location{File: p.cfg.file, Line: x.line, Column: x.column}, Expires: x.Expires})
 			waived = true
 			break
 		}
@@ -115,17 +115,17 @@ func (p policy) apply(rep *report.Report, resources []*load.Resource, sharded bo
 		}
 	}
 	rep.Findings = kept
-	self := report.Resource{APIVersion: "kubegate.dev/v1", Kind: "Config", Name: filepath.Base(p.cfgFile())}
+	self := finding.Resource{APIVersion: "kubegate.dev/v1", Kind: "Config", Name: filepath.Base(p.cfgFile())}
 	for i, x := range exceptions {
-		at := report.Location{File: p.cfg.file, Line: x.line, Column: x.column}
+		at := finding.Location{File: p.cfg.file, Line: x.line, Column: x.column}
 		switch {
 		case x.expired(p.now):
-			rep.Findings = append(rep.Findings, report.Finding{
+			rep.Findings = append(rep.Findings, finding.Finding{
 				Rule: ruleExpired.ID, Severity: ruleExpired.Severity, Resource: self, Location: at, Field: fmt.Sprintf("exceptions[%d].expires", i),
 				Message: fmt.Sprintf("the exception for %s (%s) expired on %s and no longer applies; fix what it waived, or renew it with a new expiry date and reason", x.Rule, x.selector(), x.Expires),
 			})
 		case !used[i] && !sharded:
-			rep.Findings = append(rep.Findings, report.Finding{
+			rep.Findings = append(rep.Findings, finding.Finding{
 				Rule: ruleUnused.ID, Severity: ruleUnused.Severity, Resource: self, Location: at, Field: fmt.Sprintf("exceptions[%d]", i),
 				Message: fmt.Sprintf("the exception for %s (%s) waives no finding; remove it, or correct its rule, kind, namespace or name", x.Rule, x.selector()),
 			})
@@ -148,12 +148,12 @@ func (p policy) cfgFile() string {
 type annotationWaiver struct {
 	rules  []string
 	reason string
-	at     report.Location
+	at     finding.Location
 }
 
 // readAnnotation reads a resource's waiver; a malformed one is an input
 // error at the annotation's line and waives nothing.
-func (p policy) readAnnotation(rep *report.Report, r *load.Resource) *annotationWaiver {
+func (p policy) readAnnotation(rep *finding.Report, r *load.Resource) *annotationWaiver {
 	meta, _ := r.Object["metadata"].(map[string]any)
 	ann, _ := meta["annotations"].(map[string]any)
 	raw, ok := ann[IgnoreAnnotation]
@@ -162,7 +162,7 @@ func (p policy) readAnnotation(rep *report.Report, r *load.Resource) *annotation
 	}
 	at := r.Locate(load.Path{"metadata", "annotations", IgnoreAnnotation})
 	fail := func(format string, args ...any) *annotationWaiver {
-		rep.Errors = append(rep.Errors, report.InputError{File: at.File, Line: at.Line, Message: fmt.Sprintf("%s: %s", r.ID(), fmt.Sprintf(format, args...))})
+		rep.Errors = append(rep.Errors, finding.InputError{File: at.File, Line: at.Line, Message: fmt.Sprintf("%s: %s", r.ID(), fmt.Sprintf(format, args...))})
 		return nil
 	}
 	s, _ := raw.(string)
@@ -188,7 +188,7 @@ func matchAny(globs []string, id string) bool {
 
 // matches reports whether the exception's selector covers a finding: the
 // rule, kind, namespace and name globs (an empty one matches anything).
-func (x exception) matches(f report.Finding) bool {
+func (x exception) matches(f finding.Finding) bool {
 	for _, m := range [][2]string{{x.Rule, f.Rule}, {x.Kind, f.Resource.Kind}, {x.Namespace, f.Resource.Namespace}, {x.Name, f.Resource.Name}} {
 		if m[0] == "" {
 			continue

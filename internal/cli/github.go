@@ -10,6 +10,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/report"
 )
 
@@ -17,7 +18,7 @@ import (
 // the job summary (GITHUB_STEP_SUMMARY) and the step outputs
 // (GITHUB_OUTPUT): counts per severity and the report files written. Each
 // is skipped when its file is not set.
-func githubStep(rep *report.Report, files []string, env Env) (err error) {
+func githubStep(rep *finding.Report, files []string, env Env) (err error) {
 	defer func() {
 		// go-githubactions panics when it cannot write a file command.
 		if p := recover(); p != nil {

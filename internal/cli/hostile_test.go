@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // hostileBound is how long one case may take, engine compilation included:
@@ -222,7 +222,7 @@ func TestHostileInput(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "PWNED")); err == nil {
 				t.Errorf("a KRM function was executed")
 			}
-			var rep report.Report
+			var rep finding.Report
 			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 				t.Fatalf("not a JSON report (%v); stderr: %s", err, r.stderr)
 			}

@@ -11,9 +11,9 @@ import (
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/pflag"
 
+	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/images"
 	"github.com/kubegate/kubegate/load"
-	"github.com/kubegate/kubegate/report"
 )
 
 // imageFlags are check's image and supply-chain flags.
@@ -143,7 +143,7 @@ func resolveKey(base, k string) string {
 // checkImages checks every image the resources name and returns the facts
 // for the policies and an error per image that could not be checked, at
 // the first field that names it.
-func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[string][]load.ImageUse, env Env) (map[string]any, []report.InputError, []report.Image, error) {
+func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[string][]load.ImageUse, env Env) (map[string]any, []finding.InputError, []finding.Image, error) {
 	facts := map[string]any{"image_policy": map[string]any{"allowed_registries": nonNil(o.allowed), "compromised": nonNil(o.bad)}}
 	if len(refs) == 0 {
 		facts["images"] = map[string]any{}
@@ -162,8 +162,8 @@ func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[st
 		}
 	}
 	byRef := map[string]any{}
-	var errs []report.InputError
-	var summary []report.Image
+	var errs []finding.InputError
+	var summary []finding.Image
 	for _, img := range found {
 		b, err := json.Marshal(img)
 		if err != nil {
@@ -183,7 +183,7 @@ func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[st
 		byRef[img.Ref] = m
 		summary = append(summary, imageSummary(img, env))
 		if img.Error != "" {
-			e := report.InputError{Message: img.Error}
+			e := finding.InputError{Message: img.Error}
 			if u := uses[img.Ref]; len(u) > 0 {
 				loc := u[0].Resource.Locate(u[0].Path)
 				e.File, e.Line = loc.File, loc.Line
@@ -196,8 +196,8 @@ func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[st
 }
 
 // imageSummary is an image's entry in the report.
-func imageSummary(img *images.Image, env Env) report.Image {
-	r := report.Image{Ref: img.Ref, Digest: img.Resolved, NotChecked: img.Skipped}
+func imageSummary(img *images.Image, env Env) finding.Image {
+	r := finding.Image{Ref: img.Ref, Digest: img.Resolved, NotChecked: img.Skipped}
 	if img.Error != "" {
 		r.NotChecked = "see errors"
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kubegate/kubegate/evaluate"
-	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/finding"
 )
 
 // runMerge merges the JSON reports of sharded runs (check --shard I/N -o
@@ -36,7 +36,7 @@ func runMerge(args []string, env Env) int {
 	if fs.NArg() == 0 {
 		return errorf(env, "merge: no reports given (see kubegate merge --help)")
 	}
-	fail, err := report.ParseSeverity(*failOn, true)
+	fail, err := finding.ParseSeverity(*failOn, true)
 	if err != nil {
 		return errorf(env, "merge: --fail-on: %v", err)
 	}
@@ -44,11 +44,11 @@ func runMerge(args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "merge: %v", err)
 	}
-	merged := &report.Report{Tool: report.Tool{Name: "kubegate", Version: Version}}
+	merged := &finding.Report{Tool: finding.Tool{Name: "kubegate", Version: Version}}
 	for _, name := range fs.Args() {
 		r, err := readReport(name, env)
 		if err != nil {
-			merged.Errors = append(merged.Errors, report.InputError{File: name, Message: "cannot merge: " + err.Error()})
+			merged.Errors = append(merged.Errors, finding.InputError{File: name, Message: "cannot merge: " + err.Error()})
 			continue
 		}
 		merged.Findings = append(merged.Findings, r.Findings...)
@@ -63,7 +63,7 @@ func runMerge(args []string, env Env) int {
 	}
 	merged.Normalize()
 	code := ExitOK
-	if fail != report.SeverityNone && merged.Worst() >= fail {
+	if fail != finding.SeverityNone && merged.Worst() >= fail {
 		code = ExitFindings
 	}
 	if len(merged.Errors) > 0 {
@@ -73,7 +73,7 @@ func runMerge(args []string, env Env) int {
 }
 
 // readReport reads one JSON report of kubegate check.
-func readReport(name string, env Env) (*report.Report, error) {
+func readReport(name string, env Env) (*finding.Report, error) {
 	path := resolve(env.workDir(), name)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -83,7 +83,7 @@ func readReport(name string, env Env) (*report.Report, error) {
 		}
 		return nil, err
 	}
-	var r report.Report
+	var r finding.Report
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("not a kubegate JSON report: %v", err)
 	}

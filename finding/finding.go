@@ -1,7 +1,9 @@
-// Package report holds kubegate's findings and the writers that turn them
-// into each output format. The JSON shape is the stable contract
-// (shared/CONTRACT.md): field names here must not change.
-package report
+// Package finding holds what kubegate's pipeline hands along: findings,
+// their locations and resources, input errors and the report that gathers
+// them. It imports nothing of kubegate: loading, evaluation and the report
+// writers (package report) all depend on it. The JSON shape is the stable
+// contract (shared/CONTRACT.md): field names here must not change.
+package finding
 
 import (
 	"cmp"
@@ -117,9 +119,9 @@ type Finding struct {
 	Related []Location `json:"related,omitempty"`
 }
 
-// alsoAt is how messages name a finding's related places:
+// AlsoAt is how messages name a finding's related places:
 // " (also at a.yaml:3:5, b.yaml:7:1)", or "" without any.
-func (f Finding) alsoAt() string {
+func (f Finding) AlsoAt() string {
 	if len(f.Related) == 0 {
 		return ""
 	}
