@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -272,7 +273,12 @@ func (l *loader) renderKustomization(dir, root string) []*Resource {
 	if !ok {
 		return nil // reported
 	}
-	fsys := &guardedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, top: tree.file, allowRemote: l.opts.AllowRemote, charts: charts}
+	confined, err := l.files(root)
+	if err != nil {
+		l.errorf(tree.display, 0, "cannot read: %v", err)
+		return nil
+	}
+	fsys := &guardedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, files: confined.Root, maxBytes: l.opts.Limits.MaxFileBytes, top: tree.file, allowRemote: l.opts.AllowRemote, charts: charts}
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, dir)
 	if err != nil {
 		l.errorf(tree.display, 0, "kustomize build failed: %v", err)
@@ -324,6 +330,10 @@ type guardedFS struct {
 	// charts serves the helmCharts' output as resource files, and the
 	// kustomizations that have them without them.
 	charts *inflated
+	// files reads the repository's files (os.Root at root), so that what
+	// kustomize reads is what was checked.
+	files    *os.Root
+	maxBytes int64
 }
 
 func (g *guardedFS) check(p string) error {
@@ -348,7 +358,7 @@ func (g *guardedFS) ReadFile(p string) ([]byte, error) {
 	if err := g.check(p); err != nil {
 		return nil, err
 	}
-	data, err := g.FileSystem.ReadFile(p)
+	data, err := g.read(p)
 	if err != nil {
 		return data, err
 	}
@@ -361,6 +371,29 @@ func (g *guardedFS) ReadFile(p string) ([]byte, error) {
 		return data, nil
 	}
 	return withOriginAnnotations(data)
+}
+
+// read reads a file of the repository through its os.Root (a remote
+// base's checkout in the temporary directory, with --allow-remote, from
+// the disk).
+func (g *guardedFS) read(p string) ([]byte, error) {
+	abs := g.abs(p)
+	if !Within(abs, g.root) || g.files == nil {
+		return g.FileSystem.ReadFile(p)
+	}
+	f, err := openIn(g.files, g.root, abs)
+	if errors.Is(err, errOutside) {
+		return nil, fmt.Errorf("refusing to read %s: outside the repository %s", p, g.root)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, g.maxBytes+1))
+	if err == nil && int64(len(data)) > g.maxBytes {
+		return nil, fmt.Errorf("%s is over the %s limit (--max-file-size)", p, FormatBytes(g.maxBytes))
+	}
+	return data, err
 }
 
 func (g *guardedFS) abs(p string) string {

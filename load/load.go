@@ -517,21 +517,9 @@ func (l *loader) readFile(abs, root string) ([]byte, error) {
 		}
 		r = l.opts.Stdin
 	} else {
-		real, err := filepath.EvalSymlinks(abs)
+		f, err := l.open(abs, root)
 		if err != nil {
-			// EvalSymlinks says "too many links" without the errno; Stat
-			// names the problem as the system does.
-			if _, serr := os.Stat(abs); serr != nil {
-				err = serr
-			}
-			return nil, fmt.Errorf("cannot read: %v", unwrapPathError(err))
-		}
-		if !Within(real, root) {
-			return nil, fmt.Errorf("refusing to read %s: it resolves outside the repository%s", l.display(abs), l.rootName(root))
-		}
-		f, err := os.Open(real)
-		if err != nil {
-			return nil, unwrapPathError(err)
+			return nil, err
 		}
 		defer f.Close()
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > l.opts.Limits.MaxFileBytes {
@@ -547,6 +535,62 @@ func (l *loader) readFile(abs, root string) ([]byte, error) {
 		return nil, fmt.Errorf("input is over the %s limit (--max-file-size)", FormatBytes(l.opts.Limits.MaxFileBytes))
 	}
 	return data, nil
+}
+
+// open opens a file of the repository through an os.Root at root: a
+// symbolic link may lead anywhere inside the repository, never out of it,
+// and the check and the read are one operation.
+func (l *loader) open(abs, root string) (*os.File, error) {
+	files, err := l.files(root)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %v", unwrapPathError(err))
+	}
+	f, err := openIn(files.Root, root, abs)
+	switch {
+	case err == nil:
+		return f, nil
+	case errors.Is(err, errOutside):
+		return nil, fmt.Errorf("refusing to read %s: it resolves outside the repository%s", l.display(abs), l.rootName(root))
+	}
+	return nil, fmt.Errorf("cannot read: %v", unwrapPathError(err))
+}
+
+// errOutside is a path that leads out of the repository.
+var errOutside = errors.New("outside the repository")
+
+// openIn opens abs through root (the os.Root of the directory rootDir).
+// os.Root refuses an absolute symbolic link even when it points inside the
+// root; such a link is followed when, resolved, it stays inside (and the
+// resolved path is opened through the root all the same).
+func openIn(root *os.Root, rootDir, abs string) (*os.File, error) {
+	rel, err := filepath.Rel(rootDir, abs)
+	if err != nil || !Within(abs, rootDir) {
+		return nil, errOutside
+	}
+	f, err := root.Open(rel)
+	if err == nil || !isEscape(err) {
+		return f, err
+	}
+	real, rerr := filepath.EvalSymlinks(abs)
+	if rerr != nil || !Within(real, rootDir) {
+		return nil, errOutside
+	}
+	if realRoot, rerr := filepath.EvalSymlinks(rootDir); rerr == nil {
+		if rel, rerr = filepath.Rel(realRoot, real); rerr == nil {
+			if f, err = root.Open(rel); err == nil {
+				return f, nil
+			}
+		}
+	}
+	if isEscape(err) {
+		return nil, errOutside
+	}
+	return nil, err
+}
+
+// isEscape reports whether an os.Root refused a path for leaving it.
+func isEscape(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "escapes from parent")
 }
 
 // FormatBytes writes a size as limits are written: "32 MiB", "1 KiB", or

@@ -170,3 +170,34 @@ func TestKustomizeBookkeepingIsStripped(t *testing.T) {
 		}
 	}
 }
+
+// TestSymlinksInsideTheRepository: a file is read through an os.Root at
+// the repository: a symbolic link inside it is followed, relative or
+// absolute; one that leads out of it is refused.
+func TestSymlinksInsideTheRepository(t *testing.T) {
+	repo, outside := t.TempDir(), t.TempDir()
+	os.Mkdir(filepath.Join(repo, ".git"), 0o755)
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+	os.MkdirAll(filepath.Join(repo, "real"), 0o755)
+	os.WriteFile(filepath.Join(repo, "real", "pod.yaml"), []byte(pod), 0o644)
+	os.WriteFile(filepath.Join(outside, "secret.yaml"), []byte(pod), 0o644)
+	for name, target := range map[string]string{
+		"relative.yaml": "real/pod.yaml",
+		"absolute.yaml": filepath.Join(repo, "real", "pod.yaml"),
+		"outside.yaml":  filepath.Join(outside, "secret.yaml"),
+	} {
+		if err := os.Symlink(target, filepath.Join(repo, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]string{"relative.yaml": "", "absolute.yaml": "", "outside.yaml": "refusing to read outside.yaml: it resolves outside the repository"} {
+		r := Load([]string{name}, Options{WorkDir: repo})
+		var got string
+		if len(r.Errors) > 0 {
+			got = r.Errors[0].Message
+		}
+		if got != want || (want == "" && len(r.Resources) != 1) {
+			t.Errorf("%s: %d resources, error %q; want %q", name, len(r.Resources), got, want)
+		}
+	}
+}
