@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"text/template"
@@ -122,11 +123,17 @@ func FuzzRewrite(f *testing.F) {
 	})
 }
 
-// FuzzStripMarkers: taking markers out of any text gives the text without
-// them, and the markers found are where they stood.
+// FuzzStripMarkers: markers put into any text that holds no marker
+// characters come out again, with that text and where each one stood; and
+// stripping any text at all never adds a marker character and gives
+// offsets in order. (Stripping is not idempotent on text that already held
+// marker characters: "⟦0⟦0⟧⟧" is "⟦0" and "⟧" around a marker, and the text
+// left, "⟦0⟧", is what the chart wrote.)
 func FuzzStripMarkers(f *testing.F) {
-	f.Add("a⟦1⟧b⟦+⟧c⟦22⟧⟦-⟧d⟦x⟧⟦")
-	f.Fuzz(func(t *testing.T, s string) {
+	f.Add("a⟦1⟧b⟦+⟧c⟦22⟧⟦-⟧d⟦x⟧⟦", []byte{0, 3, 3, 200})
+	f.Add("⟦0⟦0⟧⟧", []byte{1})
+	f.Add("key: value\n  other: ⟦", []byte{5, 9, 255})
+	f.Fuzz(func(t *testing.T, s string, at []byte) {
 		m := stripMarkers(s)
 		if strings.Count(m.text, markOpen) > strings.Count(s, markOpen) {
 			t.Fatalf("stripping %q added markers: %q", s, m.text)
@@ -136,11 +143,38 @@ func FuzzStripMarkers(f *testing.F) {
 				t.Fatalf("marker offsets %v out of order or range in %q", m.offs, m.text)
 			}
 		}
-		again := stripMarkers(m.text)
-		if again.text != m.text && len(again.ids) > 0 {
-			// Text without markers can only hold marker-like text that
-			// was not one (a ⟦ not followed by digits and ⟧).
-			t.Fatalf("stripping %q left markers: %q", s, m.text)
+
+		// Round trip: plain text, markers at rune boundaries chosen by at.
+		plain := strings.NewReplacer(markOpen, "", markClose, "").Replace(s)
+		var bounds []int
+		for i := range plain {
+			bounds = append(bounds, i)
+		}
+		bounds = append(bounds, len(plain))
+		var want []int
+		for _, b := range at {
+			want = append(want, bounds[int(b)%len(bounds)])
+		}
+		sort.Ints(want)
+		var b strings.Builder
+		last := 0
+		for i, off := range want {
+			b.WriteString(plain[last:off])
+			b.WriteString(markerText(i))
+			last = off
+		}
+		b.WriteString(plain[last:])
+		got := stripMarkers(b.String())
+		if got.text != plain {
+			t.Fatalf("markers at %v in %q: stripped text %q", want, plain, got.text)
+		}
+		if len(got.offs) != len(want) {
+			t.Fatalf("markers at %v in %q: found %v", want, plain, got.offs)
+		}
+		for i := range want {
+			if got.offs[i] != want[i] || got.ids[i] != i {
+				t.Fatalf("markers at %v in %q: found %v with ids %v", want, plain, got.offs, got.ids)
+			}
 		}
 	})
 }
