@@ -7,8 +7,9 @@ import (
 	"github.com/kubegate/kubegate/finding"
 )
 
-// Kubegate's own rules: findings about what kubegate could not check,
-// which no policy evaluates because there is no resource to evaluate. Their
+// Kubegate's own rules: findings about what kubegate could not check, and
+// about the configuration's exceptions, which no policy evaluates because
+// there is no resource to evaluate. Their
 // metadata lives here, in the same form as the policies' METADATA, and
 // reaches `kubegate rules`, SARIF and the job summary the same way.
 var (
@@ -33,8 +34,26 @@ var (
 	}
 )
 
+// The exceptions of .kubegate.yaml (package exceptions applies them).
+var (
+	// RuleExceptionExpired: an exception's expiry date has passed.
+	RuleExceptionExpired = Rule{
+		ID: "kubegate.exception-expired", Severity: finding.Warning, Title: "Exception expired", Kinds: []string{"Config"},
+		Rationale: "An exception with an expiry date stops applying on that date, so waivers are revisited instead of forgotten.",
+		Fix:       "Fix what the exception waived, or renew the exception with a new expiry date and an up-to-date reason.",
+		Docs:      "https://github.com/kubegate/kubegate#exceptions",
+	}
+	// RuleExceptionUnused: an exception waives no finding.
+	RuleExceptionUnused = Rule{
+		ID: "kubegate.exception-unused", Severity: finding.Notice, Title: "Exception matches nothing", Kinds: []string{"Config"},
+		Rationale: "An exception that waives no finding is dead configuration; its selector may also be wrong and waive nothing it was meant to.",
+		Fix:       "Remove the exception, or correct its rule, kind, namespace, name or path.",
+		Docs:      "https://github.com/kubegate/kubegate#exceptions",
+	}
+)
+
 // hostRules are every rule defined here.
-var hostRules = []Rule{RuleChartDependencyMissing, RuleChartNotRendered}
+var hostRules = []Rule{RuleChartDependencyMissing, RuleChartNotRendered, RuleExceptionExpired, RuleExceptionUnused}
 
 // withHostRules adds kubegate's own rules to the policies', sorted by id.
 func withHostRules(rules []Rule) []Rule {

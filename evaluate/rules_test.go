@@ -361,16 +361,16 @@ func TestEmbeddedRules(t *testing.T) {
 			if _, ok := upstream[check]; !ok {
 				t.Errorf("%s: %q is not a pod-security-admission check ID", r.ID, check)
 			}
-		case "charts":
+		case "charts", "kubegate":
 			if !host {
-				t.Errorf("%s: charts.* are kubegate's own rules (hostrules.go)", r.ID)
+				t.Errorf("%s: %s.* are kubegate's own rules (hostrules.go)", r.ID, area)
 			}
 		case "resources", "hpa", "images":
 			if r.Level != Privileged {
 				t.Errorf("%s: only pss.* rules carry a level, got %v", r.ID, r.Level)
 			}
 		default:
-			t.Errorf("%s: id is not under pss., resources., hpa., images. or charts.", r.ID)
+			t.Errorf("%s: id is not under pss., resources., hpa., images., charts. or kubegate.", r.ID)
 		}
 		if check == "" {
 			t.Errorf("%s: nothing after the area prefix", r.ID)

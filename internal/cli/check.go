@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubegate/kubegate/evaluate"
+	"github.com/kubegate/kubegate/exceptions"
 	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/load"
 	"github.com/kubegate/kubegate/report"
@@ -37,6 +38,7 @@ type checkOptions struct {
 	shard       load.Shard
 	limits      load.Limits
 	cfg         *config // nil without a configuration file
+	cfgDir      string  // the configuration file's directory (absolute)
 	policies    []string
 	data        []string
 	namespaces  []string
@@ -134,7 +136,7 @@ func parseCheck(args []string, env Env) (*checkOptions, error) {
 	}
 	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args(), exemptNS: *exemptNS, exemptRC: *exemptRC, namespaces: *namespaces, src: src, debug: *debug}
 	if cfgPath != "" {
-		o.cfg = cfg
+		o.cfg, o.cfgDir = cfg, cfgDir
 	}
 	// Paths in the file are relative to the file; on the command line, to
 	// the working directory.
@@ -305,8 +307,11 @@ func runCheck(args []string, env Env) int {
 			}
 		}
 	}
-	pol := policy{cfg: o.cfg, rules: ruleInfo(engine.Rules()), now: env.now()}
-	if err := pol.checkRuleIDs(); err != nil {
+	pol := exceptions.Policy{Rules: ruleInfo(engine.Rules()), Now: env.now(), WorkDir: env.workDir(), Sharded: o.shard.Count > 1}
+	if o.cfg != nil {
+		pol.File, pol.Dir, pol.Settings, pol.RuleLines, pol.Exceptions = o.cfg.file, o.cfgDir, o.cfg.Rules, o.cfg.ruleLines, o.cfg.Exceptions
+	}
+	if err := pol.CheckRuleIDs(); err != nil {
 		return errorf(env, "%v", err)
 	}
 	rep := &finding.Report{
@@ -343,7 +348,7 @@ func runCheck(args []string, env Env) int {
 		}
 	}
 	rep.Findings = append(rep.Findings, uncheckedFindings(loaded.Unchecked)...)
-	pol.apply(rep, loaded.Resources, o.shard.Count > 1)
+	pol.Apply(rep, loaded.Resources)
 	rep.Normalize()
 	code := ExitOK
 	if o.failOn != finding.SeverityNone && rep.Worst() >= o.failOn {

@@ -1,17 +1,17 @@
 package cli
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubegate/kubegate/exceptions"
 )
 
 // ConfigName is the configuration file kubegate finds at the repository
@@ -36,8 +36,8 @@ type config struct {
 	Namespaces  []string `yaml:"namespaces"`
 	RegoVersion string   `yaml:"regoVersion"`
 
-	Rules      map[string]ruleConfig `yaml:"rules"`
-	Exceptions []exception           `yaml:"exceptions"`
+	Rules      map[string]exceptions.Setting `yaml:"rules"`
+	Exceptions []exceptions.Exception        `yaml:"exceptions"`
 	// Images are the image checks' settings.
 	Images imagesConfig `yaml:"images"`
 	// Charts say how charts render; KubeVersion is the target cluster.
@@ -66,24 +66,6 @@ type chartConfig struct {
 	line int
 }
 
-type ruleConfig struct {
-	Severity string `yaml:"severity"`
-	Disabled bool   `yaml:"disabled"`
-}
-
-// exception waives a rule for the resources its selector matches.
-type exception struct {
-	Rule      string `yaml:"rule"`
-	Kind      string `yaml:"kind"`
-	Namespace string `yaml:"namespace"`
-	Name      string `yaml:"name"`
-	Reason    string `yaml:"reason"`
-	Expires   string `yaml:"expires"`
-
-	line, column int
-	expires      time.Time // zero: never
-}
-
 // configSchema lists the keys of each mapping of the file, by path ("" is
 // the top level; "*" stands for any key of a mapping of user-chosen names,
 // such as rule ids).
@@ -92,7 +74,7 @@ var configSchema = map[string][]string{
 	"charts[]":                     {"path", "variant", "releaseName", "namespace", "valuesFiles", "values", "ciValues"},
 	"pss":                          {"enforce", "warn", "audit", "exemptNamespaces", "exemptRuntimeClasses"},
 	"rules.*":                      {"severity", "disabled"},
-	"exceptions[]":                 {"rule", "kind", "namespace", "name", "reason", "expires"},
+	"exceptions[]":                 {"rule", "kind", "namespace", "name", "path", "reason", "expires"},
 	"images":                       {"allowedRegistries", "compromisedPackages", "verify", "sbomFormat"},
 	"images.compromisedPackages[]": {"name", "versions", "advisory", "fixed"},
 	"images.verify":                {"keys", "identity", "issuer", "roots", "rekorPublicKey", "ignoreTlog"},
@@ -243,7 +225,7 @@ func (c *config) lines(doc *yaml.Node) {
 		case "exceptions":
 			for j, item := range v.Content {
 				if j < len(c.Exceptions) {
-					c.Exceptions[j].line, c.Exceptions[j].column = item.Line, item.Column
+					c.Exceptions[j].Line, c.Exceptions[j].Column = item.Line, item.Column
 				}
 			}
 		}
@@ -263,23 +245,8 @@ func (c *config) validate() []string {
 	}
 	for i := range c.Exceptions {
 		x := &c.Exceptions[i]
-		if x.Rule == "" {
-			at(x.line, "exception without a rule: name the rule id it waives (a glob such as pss.* is allowed)")
-		}
-		if strings.TrimSpace(x.Reason) == "" {
-			at(x.line, "exception for %s has no reason: say why the rule does not apply (reason: ...), so the waiver stays reviewable", cmp.Or(x.Rule, "a rule"))
-		}
-		if x.Expires != "" {
-			t, err := time.Parse(time.DateOnly, x.Expires)
-			if err != nil {
-				at(x.line, "exception for %s: expires %q is not a date YYYY-MM-DD", x.Rule, x.Expires)
-			}
-			x.expires = t
-		}
-		for _, g := range []string{x.Rule, x.Kind, x.Namespace, x.Name} {
-			if _, err := filepath.Match(g, ""); err != nil {
-				at(x.line, "exception for %s: %q is not a valid glob", x.Rule, g)
-			}
+		for _, msg := range x.Validate() {
+			at(x.Line, "%s", msg)
 		}
 	}
 	for _, p := range c.Images.CompromisedPackages {

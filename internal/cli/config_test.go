@@ -328,3 +328,76 @@ func TestConfigImages(t *testing.T) {
 		}
 	}
 }
+
+// A third-party chart vendored into the repository is waived by path: its
+// findings (on its templates and values) are suppressed, the team's own
+// manifests still gated, and the exception rules are listed and tunable.
+func TestExceptionByPath(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		".kubegate.yaml": `rules:
+  kubegate.exception-unused: {severity: warning}
+exceptions:
+  - rule: pss.*
+    path: vendor/charts/**
+    reason: upstream exporter chart, reviewed at each upgrade
+  - rule: pss.*
+    path: vendor/other/**
+    reason: nothing is there yet
+`,
+		"vendor/charts/exporter/Chart.yaml":  "apiVersion: v2\nname: exporter\nversion: 1.0.0\n",
+		"vendor/charts/exporter/values.yaml": "hostNetwork: true\n",
+		"vendor/charts/exporter/templates/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-exporter
+spec:
+  template:
+    spec:
+      hostNetwork: {{ .Values.hostNetwork }}
+      containers:
+        - name: exporter
+          image: prom/node-exporter:v1.8.0
+          resources:
+            requests: {cpu: 10m, memory: 32Mi}
+            limits: {cpu: 20m, memory: 32Mi}
+`,
+		"apps/app.yaml": hostNetworkApp,
+	})
+	stdout, stderr, code := runAt(t, dir, "2026-12-03", "check", "-o", "json", ".")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1 (apps/app.yaml is not waived): %s\n%s", code, stderr, stdout)
+	}
+	r := decodeReport(t, stdout)
+	waived := map[string]bool{}
+	for _, s := range r.Suppressed {
+		if s.By.String() != ".kubegate.yaml:4:5" {
+			t.Errorf("%s on %s waived by %s", s.Rule, s.Location, s.By)
+		}
+		waived[s.Location.File] = true
+	}
+	if !waived["vendor/charts/exporter/values.yaml"] || !waived["vendor/charts/exporter/templates/deployment.yaml"] || len(waived) != 2 {
+		t.Errorf("waived findings on %v: want the chart's (hostNetwork on its values line, the restricted level's on its template)", waived)
+	}
+	var own, app int
+	for _, f := range r.Findings {
+		switch {
+		case strings.HasPrefix(f.Location.File, "vendor/") && strings.HasPrefix(f.Rule, "pss."):
+			t.Errorf("finding in the vendored chart not waived: %s %s", f.Rule, f.Location)
+		case f.Rule == "kubegate.exception-unused":
+			own++
+			if f.Severity.String() != "warning" || f.Location.String() != ".kubegate.yaml:7:5" {
+				t.Errorf("unused exception: %s at %s, want a warning (rules: setting) at line 7", f.Severity, f.Location)
+			}
+		case f.Location.File == "apps/app.yaml":
+			app++
+		}
+	}
+	if own != 1 || app == 0 {
+		t.Errorf("%d unused-exception findings, %d on apps/app.yaml", own, app)
+	}
+
+	stdout, _, code = runAt(t, dir, "2026-12-03", "rules")
+	if code != ExitOK || !strings.Contains(stdout, "kubegate.exception-expired") || !strings.Contains(stdout, "kubegate.exception-unused") {
+		t.Errorf("kubegate rules (exit %d) does not list the exception rules:\n%s", code, stdout)
+	}
+}

@@ -37,3 +37,38 @@ func TestREADMERules(t *testing.T) {
 		t.Errorf("README.md's rule table is out of date: run go test ./internal/cli -run TestREADMERules -update")
 	}
 }
+
+// TestREADMEFlags: every flag of check is in the README's flag table.
+func TestREADMEFlags(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout strings.Builder
+	if code := Main([]string{"check", "--help"}, Env{Stdout: &stdout, Stderr: &stdout}); code != ExitOK {
+		t.Fatalf("check --help: exit %d\n%s", code, stdout.String())
+	}
+	n := 0
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		name := f[0]
+		if strings.HasPrefix(name, "-") && !strings.HasPrefix(name, "--") && len(f) > 1 {
+			name = strings.TrimSuffix(f[1], ",") // -o, --output
+		}
+		name, _, _ = strings.Cut(strings.TrimSuffix(name, ","), "[")
+		if !strings.HasPrefix(name, "--") || name == "--help" {
+			continue
+		}
+		n++
+		// A row names the flag in code: `--flag` or `--flag VALUE`.
+		if !strings.Contains(string(data), "`"+name+"`") && !strings.Contains(string(data), "`"+name+" ") && !strings.Contains(string(data), ", "+name+" ") {
+			t.Errorf("README.md's flag table does not name %s", name)
+		}
+	}
+	if n < 30 {
+		t.Errorf("read %d flags from check --help; the parsing above is wrong", n)
+	}
+}
