@@ -55,7 +55,7 @@ func BenchmarkEvaluate(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {
-					if _, err := e.Evaluate(context.Background(), res.Resources); err != nil {
+					if _, err := e.Evaluate(context.Background(), res.Resources, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

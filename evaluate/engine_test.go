@@ -47,7 +47,7 @@ func newEngine(t *testing.T, opts Options) *Engine {
 // evaluate runs the engine and sorts what it found into the canonical order.
 func evaluate(t *testing.T, e *Engine, resources []*load.Resource) *Result {
 	t.Helper()
-	res, err := e.Evaluate(context.Background(), resources)
+	res, err := e.Evaluate(context.Background(), resources, nil)
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
@@ -478,7 +478,7 @@ func TestEvaluateCrossResourceFinding(t *testing.T) {
 }
 
 func TestEvaluateNothing(t *testing.T) {
-	res, err := newEngine(t, Options{PSS: DefaultPSSModes}).Evaluate(context.Background(), nil)
+	res, err := newEngine(t, Options{PSS: DefaultPSSModes}).Evaluate(context.Background(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

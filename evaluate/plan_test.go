@@ -84,11 +84,11 @@ func TestPlanEvaluatorMatchesTopdown(t *testing.T) {
 		if len(loaded.Resources) == 0 {
 			continue
 		}
-		want, err := topdown.Evaluate(context.Background(), loaded.Resources)
+		want, err := topdown.Evaluate(context.Background(), loaded.Resources, nil)
 		if err != nil {
 			t.Fatalf("%s: topdown: %v", dir, err)
 		}
-		got, err := plan.Evaluate(context.Background(), loaded.Resources)
+		got, err := plan.Evaluate(context.Background(), loaded.Resources, nil)
 		if err != nil {
 			t.Fatalf("%s: plan: %v", dir, err)
 		}
@@ -287,7 +287,7 @@ spec:
       containers:
         - {name: web, image: nginx:1.27, securityContext: {privileged: true}}
 `})
-	res, err := e.Evaluate(context.Background(), resources)
+	res, err := e.Evaluate(context.Background(), resources, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ spec:
 		t.Errorf("no pss.privileged finding among %+v", res.Findings)
 	}
 	opts.Evaluator = EvaluatorTopdown
-	want, err := newEngine(t, opts).Evaluate(context.Background(), resources)
+	want, err := newEngine(t, opts).Evaluate(context.Background(), resources, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,11 +329,11 @@ func FuzzEvaluators(f *testing.F) {
 			t.Fatal(err)
 		}
 		loaded := load.Load([]string{"m.yaml"}, load.Options{WorkDir: dir, Limits: load.Limits{MaxFileBytes: 1 << 20, MaxNodes: 10_000}})
-		want, err := topdown.Evaluate(context.Background(), loaded.Resources)
+		want, err := topdown.Evaluate(context.Background(), loaded.Resources, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := plan.Evaluate(context.Background(), loaded.Resources)
+		got, err := plan.Evaluate(context.Background(), loaded.Resources, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +348,7 @@ func FuzzEvaluators(f *testing.F) {
 func TestPlanFailureFallsBackToTopdown(t *testing.T) {
 	loaded := load.Load([]string{"fixtures/plain"}, load.Options{WorkDir: "../"})
 	topdown := newEngine(t, Options{PSS: DefaultPSSModes, Evaluator: EvaluatorTopdown})
-	want, err := topdown.Evaluate(context.Background(), loaded.Resources)
+	want, err := topdown.Evaluate(context.Background(), loaded.Resources, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func TestPlanFailureFallsBackToTopdown(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			plan := newEngine(t, Options{PSS: DefaultPSSModes})
 			plan.runPlan = run
-			got, err := plan.Evaluate(context.Background(), loaded.Resources)
+			got, err := plan.Evaluate(context.Background(), loaded.Resources, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

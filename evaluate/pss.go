@@ -3,10 +3,12 @@ package evaluate
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/kubegate/kubegate/finding"
+	"github.com/kubegate/kubegate/load"
 )
 
 // Level is a Pod Security Standards level.
@@ -242,4 +244,53 @@ func (p *pssRules) severity(r *Rule, m PSSModes, lo, hi int) finding.Severity {
 		}
 	}
 	return finding.SeverityNone
+}
+
+// namespaceModes reads the Pod Security modes of every Namespace in the
+// input that carries pod-security.kubernetes.io labels.
+func (e *Engine) namespaceModes(resources []*load.Resource) (map[string]PSSModes, []finding.InputError) {
+	out := map[string]PSSModes{}
+	var errs []finding.InputError
+	for _, r := range resources {
+		id := r.ID()
+		if id.Kind != "Namespace" || id.APIVersion != "v1" {
+			continue
+		}
+		meta, _ := r.Object["metadata"].(map[string]any)
+		raw, _ := meta["labels"].(map[string]any)
+		labels := map[string]string{}
+		for k, v := range raw {
+			if s, ok := v.(string); ok && strings.HasPrefix(k, labelPrefix) {
+				labels[k] = s
+			}
+		}
+		if len(labels) == 0 {
+			continue
+		}
+		modes, bad := ModesFromLabels(labels, e.opts.PSS)
+		for _, le := range bad {
+			loc := r.Locate(load.Path{"metadata", "labels", le.Label})
+			errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v (the admission controller would use %s)", id, le, modes)})
+		}
+		out[id.Name] = modes
+	}
+	return out, errs
+}
+
+// String describes the modes as the report shows them.
+func (m PSSModes) String() string {
+	return fmt.Sprintf("enforce %s, warn %s, audit %s", m.Enforce, m.Warn, m.Audit)
+}
+
+// pssExempt reports whether a resource is exempt from Pod Security checks.
+func (e *Engine) pssExempt(r *load.Resource, id finding.Resource) bool {
+	if slices.Contains(e.opts.PSSExemptNamespaces, id.Namespace) && id.Namespace != "" {
+		return true
+	}
+	if len(e.opts.PSSExemptRuntimeClasses) == 0 {
+		return false
+	}
+	spec, _ := load.Lookup(r.Object, load.PodSpecPath(id.Kind)).(map[string]any)
+	rc, _ := spec["runtimeClassName"].(string)
+	return rc != "" && slices.Contains(e.opts.PSSExemptRuntimeClasses, rc)
 }

@@ -189,7 +189,7 @@ func compare(t *testing.T, u *upstream, cases []podCase, hint string) map[string
 		if len(loaded.Errors) > 0 || len(loaded.Resources) != len(idx) {
 			t.Fatalf("%s: loading %d pods: %v", key, len(idx), loaded.Errors)
 		}
-		res, err := e.Evaluate(context.Background(), loaded.Resources)
+		res, err := e.Evaluate(context.Background(), loaded.Resources, nil)
 		if err != nil || len(res.Errors) > 0 {
 			t.Fatalf("%s: %v %v", key, err, res.Errors)
 		}

@@ -335,8 +335,7 @@ func runCheck(args []string, env Env) int {
 	}
 	rep.Errors = append(rep.Errors, imgErrs...)
 	rep.Images = imgs
-	engine.SetFacts(facts)
-	res, err := engine.Evaluate(ctx, loaded.Resources)
+	res, err := engine.Evaluate(ctx, loaded.Resources, facts)
 	if err != nil {
 		rep.Errors = append(rep.Errors, finding.InputError{Message: err.Error()})
 	}

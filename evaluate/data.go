@@ -1,0 +1,144 @@
+package evaluate
+
+// The data the policies read beside their input: the --data documents,
+// kubegate's facts, data.kubegate.resources and workloads, and the lookup
+// tables of kubegate.index, built once per run.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+
+	"github.com/kubegate/kubegate/internal/k8s"
+	"github.com/kubegate/kubegate/load"
+)
+
+// workloadsTerm is data.kubegate.workloads: where each workload kind has its
+// pod spec (internal/k8s), the one table the policies and Go share.
+var workloadsTerm = ast.NewTerm(ast.MustInterfaceToValue(k8s.Workloads()))
+
+// planData is the data document the plan evaluator reads: the --data
+// documents, the facts and data.kubegate.resources, made of the same
+// values as the inputs. Lookup tables are added by buildCache.
+func (e *Engine) planData(resources []*load.Resource, inputs []*ast.Term, facts map[string]any) (*ast.Term, error) {
+	root := ast.NewObject()
+	for k, v := range e.opts.Data {
+		t, err := ast.InterfaceToValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("policy data %q: %w", k, err)
+		}
+		root.Insert(ast.StringTerm(k), ast.NewTerm(t))
+	}
+	kg := ast.NewObject()
+	for k, v := range facts {
+		t, err := ast.InterfaceToValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("facts %q: %w", k, err)
+		}
+		kg.Insert(ast.StringTerm(k), ast.NewTerm(t))
+	}
+	idx := ast.NewObject()
+	child := func(parent ast.Object, key string) ast.Object {
+		k := ast.StringTerm(key)
+		if t := parent.Get(k); t != nil {
+			return t.Value.(ast.Object)
+		}
+		o := ast.NewObject()
+		parent.Insert(k, ast.NewTerm(o))
+		return o
+	}
+	for i, r := range resources {
+		if inputs[i] == nil {
+			continue
+		}
+		id := r.ID()
+		child(child(idx, id.Kind), id.Namespace).Insert(ast.StringTerm(id.Name), inputs[i])
+	}
+	kg.Insert(ast.StringTerm("resources"), ast.NewTerm(idx))
+	kg.Insert(ast.StringTerm("workloads"), workloadsTerm)
+	root.Insert(ast.StringTerm("kubegate"), ast.NewTerm(kg))
+	return ast.NewTerm(root), nil
+}
+
+// cachePackage holds rules over data.kubegate.resources alone (no input):
+// lookup tables such as "the HPAs that target each workload". They are
+// evaluated once per run and stored as data.kubegate.cache, so that a rule
+// evaluated for each resource looks its neighbours up instead of scanning
+// every resource of a namespace.
+//
+// Build them in one linear pass. Beware that OPA checks each key of a rule
+// with a multi-level ref head (t[a][b][c] contains x) against every key
+// already made, which is quadratic: 32,000 HPAs indexed that way took
+// about 20 s. A flat set of tuples, or an object comprehension over a
+// single level, stays linear.
+const cachePackage = "kubegate.index"
+
+func (e *Engine) hasCache() bool {
+	return len(e.compiler.GetRulesWithPrefix(ast.MustParseRef("data."+cachePackage))) > 0
+}
+
+// buildCache evaluates the lookup tables and adds them to both data
+// documents in use: the topdown store and the plan evaluator's data.
+func (e *Engine) buildCache(ctx context.Context, store storage.Store, data *ast.Term) error {
+	if !e.hasCache() {
+		return nil
+	}
+	var cache *ast.Term
+	if e.cachePlan != nil {
+		rs, err := e.cachePlan.Eval(ctx, nil, data)
+		if err != nil {
+			return fmt.Errorf("building the policies' lookup tables: %w", err)
+		}
+		cache = planResult(rs)
+	} else {
+		rs, err := rego.New(
+			rego.Query("data."+cachePackage),
+			rego.Compiler(e.compiler),
+			rego.Store(store),
+			rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
+		).Eval(ctx)
+		if err != nil {
+			return fmt.Errorf("building the policies' lookup tables: %w", err)
+		}
+		if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+			cache, _ = rs[0].Expressions[0].Value.(*ast.Term)
+		}
+	}
+	if cache == nil {
+		cache = ast.NewTerm(ast.NewObject())
+	}
+	if data != nil {
+		data.Value.(ast.Object).Get(ast.StringTerm("kubegate")).Value.(ast.Object).Insert(ast.StringTerm("cache"), cache)
+	}
+	if store == nil {
+		return nil
+	}
+	v, err := ast.JSON(cache.Value)
+	if err != nil {
+		return fmt.Errorf("building the policies' lookup tables: %w", err)
+	}
+	return storage.WriteOne(ctx, store, storage.AddOp, storage.Path{"kubegate", "cache"}, v)
+}
+
+// index arranges resources as kind -> namespace -> name -> object.
+func index(resources []*load.Resource) map[string]any {
+	idx := map[string]any{}
+	for _, r := range resources {
+		id := r.ID()
+		byNS, _ := idx[id.Kind].(map[string]any)
+		if byNS == nil {
+			byNS = map[string]any{}
+			idx[id.Kind] = byNS
+		}
+		byName, _ := byNS[id.Namespace].(map[string]any)
+		if byName == nil {
+			byName = map[string]any{}
+			byNS[id.Namespace] = byName
+		}
+		byName[id.Name] = r.Object
+	}
+	return idx
+}
