@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubegate/kubegate/internal/k8s"
 )
 
 // Path is a field path from a resource's root: string keys and int indices,
@@ -197,4 +199,36 @@ func element(n *yaml.Node, s segment) *yaml.Node {
 		return n.Content[s.index]
 	}
 	return nil
+}
+
+// PodSpecPath returns where the pod spec of a workload kind is, or nil.
+func PodSpecPath(kind string) Path {
+	p := k8s.PodSpecPath(kind)
+	if p == nil {
+		return nil
+	}
+	out := make(Path, len(p))
+	for i, s := range p {
+		out[i] = s
+	}
+	return out
+}
+
+// Lookup returns the value at a path in an object, or nil.
+func Lookup(obj any, p Path) any {
+	cur := obj
+	for _, s := range p {
+		switch s := s.(type) {
+		case string:
+			m, _ := cur.(map[string]any)
+			cur = m[s]
+		case int:
+			l, _ := cur.([]any)
+			if s < 0 || s >= len(l) {
+				return nil
+			}
+			cur = l[s]
+		}
+	}
+	return cur
 }
