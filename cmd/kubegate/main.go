@@ -2,8 +2,11 @@
 package main
 
 import (
+	"context"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/kubegate/kubegate/internal/cli"
 )
@@ -21,7 +24,14 @@ func main() {
 		avail := available()
 		tuneGC(min(gcBudget, avail/4), avail/4*3)
 	}
-	os.Exit(cli.Main(os.Args[1:], cli.Env{
+	// A cancelled CI job sends SIGTERM (SIGINT at a terminal): the work in
+	// progress stops and kubegate exits 2. A second signal kills at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(cli.Main(ctx, os.Args[1:], cli.Env{
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,

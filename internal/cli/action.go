@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -66,7 +67,7 @@ Inputs:
 %s`
 
 // runAction runs check with the arguments the action's inputs ask for.
-func runAction(args []string, env Env) int {
+func runAction(ctx context.Context, args []string, env Env) int {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
 		var b strings.Builder
 		for _, in := range actionInputs {
@@ -87,7 +88,7 @@ func runAction(args []string, env Env) int {
 		return errorf(env, "action: %v", err)
 	}
 	fmt.Fprintf(env.Stderr, "kubegate check %s\n", shellJoin(checkArgs))
-	return runCheck(checkArgs, env)
+	return runCheck(ctx, checkArgs, env)
 }
 
 // actionArgs builds check's arguments from the INPUT_* variables.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -97,7 +98,7 @@ func BenchmarkCheck(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				code := Main([]string{"check", "--offline", "--fail-on", "never", "-o", "json", dir}, Env{Stdout: io.Discard, Stderr: io.Discard, WorkDir: dir})
+				code := Main(context.Background(), []string{"check", "--offline", "--fail-on", "never", "-o", "json", dir}, Env{Stdout: io.Discard, Stderr: io.Discard, WorkDir: dir})
 				if code != ExitOK {
 					b.Fatalf("exit %d", code)
 				}

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/bmatcuk/doublestar/v4"
-	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubegate/kubegate/evaluate"
@@ -54,164 +51,6 @@ type output struct {
 	format string
 	write  report.WriteFunc
 	file   string // "" is standard output
-}
-
-func parseCheck(args []string, env Env) (*checkOptions, error) {
-	fs := pflag.NewFlagSet("kubegate check", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable; FORMAT is text, json, sarif, junit, gitlab or github (default github under GitHub Actions, else text)")
-	configFile := fs.String("config", "", "configuration `FILE` (default .kubegate.yaml at the repository root, if there is one)")
-	policies := fs.StringArray("policy", nil, "load the user's policies from `DIR` beside the built-in ones (kubegate-style or conftest-style, Rego v1 or v0); repeatable")
-	dataFiles := fs.StringArray("data", nil, "JSON or YAML `FILE` whose top-level keys the policies read as data.KEY; repeatable")
-	namespaces := fs.StringArray("namespace", nil, "package `NAME` whose deny, violation and warn rules are conftest-style rules (default main; * for all); repeatable")
-	trusted := fs.String("trusted-policies", "", "read the configuration, policies and data from git `REF` (the base branch) instead of the working tree, so a pull request cannot weaken its own gate")
-	regoVersion := fs.String("rego-version", "auto", "parse the user's policies as `VERSION`: v0, v1, or auto (each file as v1, else v0)")
-	evaluator := fs.String("evaluator", "plan", "evaluate policies with `EVALUATOR`: plan (kubegate's evaluator of OPA's query plans, the fast one) or topdown (OPA's reference evaluator)")
-	enforce := fs.String("pss-enforce", "baseline:latest", "Pod Security `LEVEL[:VERSION]` whose violations are errors")
-	warn := fs.String("pss-warn", "restricted:latest", "Pod Security `LEVEL[:VERSION]` whose violations are warnings")
-	audit := fs.String("pss-audit", "privileged", "Pod Security `LEVEL[:VERSION]` whose violations are notices")
-	exemptNS := fs.StringArray("pss-exempt-namespace", nil, "exempt resources in `NAMESPACE` from Pod Security checks, as the admission controller's exemptions; repeatable")
-	exemptRC := fs.StringArray("pss-exempt-runtime-class", nil, "exempt pods whose runtimeClassName is `NAME` from Pod Security checks; repeatable")
-	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never")
-	offline := fs.Bool("offline", false, "never contact a registry: the image checks that need one are reported as images.not-checked notices")
-	allowRemote := fs.Bool("allow-remote", false, "let kustomizations use remote bases and resources")
-	shard := fs.String("shard", "", "check only shard `I/N` of the inputs (charts, kustomizations, and plain files by directory), for a CI matrix; merge the JSON reports with kubegate merge")
-	exclude := fs.StringArray("exclude", nil, "leave files and directories matching `GLOB` (relative to the working directory; ** for any depth) out of directory scans; repeatable")
-	kubeVersion := fs.String("kube-version", "", "the target cluster's Kubernetes `vX.Y`: charts render with its capabilities (default "+load.DefaultKubeVersion+", the newest kubegate knows)")
-	imageFlags := addImageFlags(fs)
-	limits := addLimitFlags(fs)
-	debug := fs.Bool("debug", false, "print to standard error which rules OPA's topdown evaluates rather than the plan evaluator, and why")
-	help := fs.BoolP("help", "h", false, "show this help")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if *help {
-		fmt.Fprintf(env.Stdout, "Usage: kubegate check [flags] [PATH...]\n\nPATH is a file, a directory, a kustomization directory or - for standard input (default .).\n\nFlags:\n%s", fs.FlagUsages())
-		return nil, errHelp
-	}
-	wd := env.workDir()
-	var src source = workTree{}
-	if *trusted != "" {
-		g, err := newGitRef(*trusted, wd)
-		if err != nil {
-			return nil, err
-		}
-		src = g
-	}
-	cfgPath, err := findConfig(*configFile, wd, src)
-	if err != nil {
-		return nil, err
-	}
-	cfg := &config{}
-	cfgDir := wd
-	if cfgPath != "" {
-		if cfg, err = readConfig(src, cfgPath, src.name(cfgPath, env)); err != nil {
-			return nil, err
-		}
-		cfgDir = filepath.Dir(cfgPath)
-	}
-	// A flag set on the command line wins over the file.
-	pick := func(flag string, value *string, fromFile string) {
-		if !fs.Changed(flag) && fromFile != "" {
-			*value = fromFile
-		}
-	}
-	pick("pss-enforce", enforce, cfg.PSS.Enforce)
-	pick("pss-warn", warn, cfg.PSS.Warn)
-	pick("pss-audit", audit, cfg.PSS.Audit)
-	pick("fail-on", failOn, cfg.FailOn)
-	pick("rego-version", regoVersion, cfg.RegoVersion)
-	pick("kube-version", kubeVersion, cfg.KubeVersion)
-	if !fs.Changed("pss-exempt-namespace") {
-		*exemptNS = append(*exemptNS, cfg.PSS.ExemptNamespaces...)
-	}
-	if !fs.Changed("pss-exempt-runtime-class") {
-		*exemptRC = append(*exemptRC, cfg.PSS.ExemptRuntimeClasses...)
-	}
-	if !fs.Changed("output") {
-		*outputs = cfg.Outputs
-	}
-	if !fs.Changed("namespace") {
-		*namespaces = cfg.Namespaces
-	}
-	o := &checkOptions{offline: *offline, allowRemote: *allowRemote, paths: fs.Args(), exemptNS: *exemptNS, exemptRC: *exemptRC, namespaces: *namespaces, src: src, debug: *debug}
-	if cfgPath != "" {
-		o.cfg, o.cfgDir = cfg, cfgDir
-	}
-	// Paths in the file are relative to the file; on the command line, to
-	// the working directory.
-	for _, d := range cfg.Policies {
-		o.policies = append(o.policies, resolve(cfgDir, d))
-	}
-	for _, d := range *policies {
-		o.policies = append(o.policies, resolve(wd, d))
-	}
-	for _, f := range cfg.Data {
-		o.data = append(o.data, resolve(cfgDir, f))
-	}
-	for _, f := range *dataFiles {
-		o.data = append(o.data, resolve(wd, f))
-	}
-	if o.regoVersion, err = parseRegoVersion(*regoVersion); err != nil {
-		return nil, err
-	}
-	if o.evaluator, err = evaluate.ParseEvaluator(*evaluator); err != nil {
-		return nil, fmt.Errorf("--evaluator: %v", err)
-	}
-	if len(o.paths) == 0 {
-		o.paths = []string{"."}
-	}
-	for _, m := range []struct {
-		flag, value string
-		dst         *evaluate.LevelVersion
-	}{{"pss-enforce", *enforce, &o.pss.Enforce}, {"pss-warn", *warn, &o.pss.Warn}, {"pss-audit", *audit, &o.pss.Audit}} {
-		if *m.dst, err = evaluate.ParseLevelVersion(m.value); err != nil {
-			return nil, fmt.Errorf("--%s: %v", m.flag, err)
-		}
-	}
-	if o.failOn, err = finding.ParseSeverity(*failOn, true); err != nil {
-		return nil, fmt.Errorf("--fail-on: %v", err)
-	}
-	if o.outputs, err = parseOutputs(*outputs, env); err != nil {
-		return nil, err
-	}
-	if *kubeVersion != "" {
-		if o.kubeVersion, err = parseKubeVersion(*kubeVersion); err != nil {
-			return nil, fmt.Errorf("--kube-version: %v", err)
-		}
-	}
-	for _, g := range cfg.Exclude {
-		o.exclude = append(o.exclude, load.Exclude{Base: cfgDir, Glob: g})
-	}
-	for _, g := range *exclude {
-		if !doublestar.ValidatePattern(g) {
-			return nil, fmt.Errorf("--exclude: %q is not a valid glob", g)
-		}
-		o.exclude = append(o.exclude, load.Exclude{Base: wd, Glob: g})
-	}
-	for _, c := range cfg.Charts {
-		entry := load.ChartConfig{Path: resolve(cfgDir, c.Path), Variant: c.Variant, Release: c.ReleaseName, Namespace: c.Namespace, CIValues: c.CIValues, File: cfg.file}
-		for _, f := range c.ValuesFiles {
-			entry.ValuesFiles = append(entry.ValuesFiles, resolve(cfgDir, f))
-		}
-		if c.Values.Kind != 0 {
-			values := c.Values
-			entry.Values = &values
-		}
-		o.charts = append(o.charts, entry)
-	}
-	if *shard != "" {
-		if o.shard, err = parseShard(*shard); err != nil {
-			return nil, fmt.Errorf("--shard: %v", err)
-		}
-	}
-	if o.limits, err = limits(); err != nil {
-		return nil, err
-	}
-	if o.images, err = imageFlags.options(fs, cfg, cfgDir, wd, *offline, src, env); err != nil {
-		return nil, err
-	}
-	return o, nil
 }
 
 // parseOutputs reads the -o FORMAT[=FILE] flags; none means github under
@@ -274,7 +113,7 @@ func parseShard(s string) (load.Shard, error) {
 
 var errHelp = errors.New("help requested")
 
-func runCheck(args []string, env Env) int {
+func runCheck(ctx context.Context, args []string, env Env) int {
 	o, err := parseCheck(args, env)
 	if errors.Is(err, errHelp) {
 		return ExitOK
@@ -328,14 +167,22 @@ func runCheck(args []string, env Env) int {
 	if len(loaded.Resources) == 0 && (loaded.Inputs > 0 || loaded.OtherShards == 0) {
 		rep.Errors = append(rep.Errors, finding.InputError{Message: fmt.Sprintf("no Kubernetes resources found in %s: nothing was evaluated", strings.Join(o.paths, ", "))})
 	}
-	ctx := context.Background()
+	if ctx.Err() != nil {
+		return interrupted(ctx, env)
+	}
 	facts, imgErrs, imgs, err := checkImages(ctx, o.images, refs, uses, env)
+	if ctx.Err() != nil {
+		return interrupted(ctx, env)
+	}
 	if err != nil {
 		return errorf(env, "%v", err)
 	}
 	rep.Errors = append(rep.Errors, imgErrs...)
 	rep.Images = imgs
 	res, err := engine.Evaluate(ctx, loaded.Resources, facts)
+	if ctx.Err() != nil {
+		return interrupted(ctx, env)
+	}
 	if err != nil {
 		rep.Errors = append(rep.Errors, finding.InputError{Message: err.Error()})
 	}
@@ -357,6 +204,12 @@ func runCheck(args []string, env Env) int {
 		code = ExitError
 	}
 	return finish(o.outputs, rep, code, env)
+}
+
+// interrupted ends a cancelled run: no report, since what it would say is
+// incomplete, and exit 2.
+func interrupted(ctx context.Context, env Env) int {
+	return errorf(env, "check: interrupted (%v): stopped without a report", context.Cause(ctx))
 }
 
 // uncheckedFindings are kubegate's notices about the parts of charts it

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -79,25 +80,28 @@ Run 'kubegate check --help' for the check flags.
 `
 
 // Main runs kubegate with args (without the program name) and returns the
-// exit code.
-func Main(args []string, env Env) int {
+// exit code. Cancelling ctx (main cancels it on SIGINT and SIGTERM, as a
+// CI runner sends when a job is cancelled) stops the work in progress:
+// registry requests, signing, evaluation; the command then exits 2
+// without a report.
+func Main(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, usage)
 		return ExitError
 	}
 	switch args[0] {
 	case "check":
-		return runCheck(args[1:], env)
+		return runCheck(ctx, args[1:], env)
 	case "rules":
 		return runRules(args[1:], env)
 	case "merge":
 		return runMerge(args[1:], env)
 	case "test":
-		return runTest(args[1:], env)
+		return runTest(ctx, args[1:], env)
 	case "sign":
-		return runSign(args[1:], env)
+		return runSign(ctx, args[1:], env)
 	case "action": // hidden: the GitHub Action's entry point (action.go)
-		return runAction(args[1:], env)
+		return runAction(ctx, args[1:], env)
 	case "version", "--version":
 		fmt.Fprintf(env.Stdout, "kubegate %s\n", Version)
 		return ExitOK

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -25,7 +27,7 @@ func run(t *testing.T, dir string, env map[string]string, stdin string, args ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	code := Main(offline(args), Env{
+	code := Main(context.Background(), offline(args), Env{
 		Stdin:   strings.NewReader(stdin),
 		Stdout:  &stdout,
 		Stderr:  &stderr,
@@ -388,4 +390,17 @@ deny contains {"msg": msg, "path": array.concat(["spec", "jobTemplate", "spec", 
 		}
 	}
 	t.Errorf("the user's SBOM rule did not fire:\n%s", stdout)
+}
+
+// A cancelled run (a CI job cancelled: main cancels the context on SIGTERM)
+// stops with exit 2 and no report: a partial one would read as a verdict.
+func TestCancelledCheck(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("terminated"))
+	var stdout, stderr bytes.Buffer
+	abs, _ := filepath.Abs("../..")
+	code := Main(ctx, offline([]string{"check", "-o", "json", "fixtures"}), Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, WorkDir: abs})
+	if code != ExitError || stdout.Len() != 0 || !strings.Contains(stderr.String(), "kubegate: check: interrupted (terminated): stopped without a report") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,7 +49,7 @@ func runAt(t *testing.T, dir, day string, args ...string) (string, string, int) 
 		t.Fatal(err)
 	}
 	var stdout, stderr strings.Builder
-	code := Main(offline(args), Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, WorkDir: dir, Now: func() time.Time { return now }})
+	code := Main(context.Background(), offline(args), Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, WorkDir: dir, Now: func() time.Time { return now }})
 	return stdout.String(), stderr.String(), code
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -36,7 +37,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var stdout, stderr bytes.Buffer
-			code := Main(offline(append([]string{"check", "-o", "text"}, strings.Fields(string(args))...)), Env{
+			code := Main(context.Background(), offline(append([]string{"check", "-o", "text"}, strings.Fields(string(args))...)), Env{
 				Stdout: &stdout, Stderr: &stderr, WorkDir: root, Getenv: func(string) string { return "" },
 			})
 			got := fmt.Sprintf("%s%sexit %d\n", stdout.String(), stderr.String(), code)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -203,7 +204,7 @@ func TestHostileInput(t *testing.T) {
 					done <- r
 				}()
 				var stdout, stderr bytes.Buffer
-				r.code = Main([]string{"check", "--offline", "-o", "json", "."}, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, WorkDir: repo})
+				r.code = Main(context.Background(), []string{"check", "--offline", "-o", "json", "."}, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, WorkDir: repo})
 				r.stdout, r.stderr = stdout.String(), stderr.String()
 			}()
 			var r result

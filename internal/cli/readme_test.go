@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -45,7 +46,7 @@ func TestREADMEFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout strings.Builder
-	if code := Main([]string{"check", "--help"}, Env{Stdout: &stdout, Stderr: &stdout}); code != ExitOK {
+	if code := Main(context.Background(), []string{"check", "--help"}, Env{Stdout: &stdout, Stderr: &stdout}); code != ExitOK {
 		t.Fatalf("check --help: exit %d\n%s", code, stdout.String())
 	}
 	n := 0

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -65,7 +66,7 @@ func credentialsNeverInOutput(t *testing.T, status int) {
 	}
 	// Main itself, not run: this check must reach the registry.
 	var so, se strings.Builder
-	code := Main(append(args, "pod.yaml"), Env{Stdin: strings.NewReader(""), Stdout: &so, Stderr: &se, Getenv: func(k string) string { return env[k] }, WorkDir: dir})
+	code := Main(context.Background(), append(args, "pod.yaml"), Env{Stdin: strings.NewReader(""), Stdout: &so, Stderr: &se, Getenv: func(k string) string { return env[k] }, WorkDir: dir})
 	stdout, stderr := so.String(), se.String()
 	if code != ExitError {
 		t.Fatalf("exit %d, want 2 (the image could not be checked)\n%s%s", code, stdout, stderr)

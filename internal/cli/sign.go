@@ -23,7 +23,7 @@ PATH: signing is never a default.
 Flags:
 `
 
-func runSign(args []string, env Env) int {
+func runSign(ctx context.Context, args []string, env Env) int {
 	fs := pflag.NewFlagSet("kubegate sign", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	key := fs.String("key", "", "cosign private key `FILE` (as cosign generate-key-pair writes it; password in COSIGN_PASSWORD)")
@@ -61,7 +61,7 @@ func runSign(args []string, env Env) int {
 	if len(loaded.Errors) > 0 {
 		code = ExitError
 	}
-	for _, r := range c.SignAll(context.Background(), refs, signer) {
+	for _, r := range c.SignAll(ctx, refs, signer) {
 		switch {
 		case r.Error != "":
 			fmt.Fprintf(env.Stderr, "kubegate: %s\n", r.Error)

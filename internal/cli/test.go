@@ -24,7 +24,7 @@ import (
 // their tests compiled together, with the data files, in the same sandbox
 // as check. Exit 0 when every test passes, 1 when one fails, 2 when a file
 // does not parse or compile.
-func runTest(args []string, env Env) int {
+func runTest(ctx context.Context, args []string, env Env) int {
 	fs := pflag.NewFlagSet("kubegate test", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dataFiles := fs.StringArray("data", nil, "JSON or YAML `FILE` whose top-level keys the tests read as data.KEY; repeatable")
@@ -76,7 +76,7 @@ func runTest(args []string, env Env) int {
 		cov = cover.New()
 		runner.SetCoverageQueryTracer(cov)
 	}
-	ch, err := runner.Run(context.Background(), mods)
+	ch, err := runner.Run(ctx, mods)
 	if err != nil {
 		return errorf(env, "test: %v", err)
 	}
