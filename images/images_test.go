@@ -485,3 +485,60 @@ func TestMultiPlatformIndex(t *testing.T) {
 		}
 	}
 }
+
+// noEscape: links that stay inside the layout directory are read, links out
+// of it refused, also when they hide behind a linked directory.
+func TestLayoutLinks(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	write := func(p, s string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(target, p string) {
+		t.Helper()
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(outside, "secret"), "x")
+	write(filepath.Join(root, "shared/blob"), "b")
+	write(filepath.Join(root, "ok/blobs/sha256/a"), "a")
+	link("../../../shared/blob", filepath.Join(root, "ok/blobs/sha256/b"))
+	link(filepath.Join(root, "shared"), filepath.Join(root, "ok/blobs/more"))
+	if err := noEscape(root, filepath.Join(root, "ok")); err != nil {
+		t.Errorf("links inside the directory: %v", err)
+	}
+
+	write(filepath.Join(root, "rel/index.json"), "{}")
+	link("../../"+filepath.Base(outside)+"/secret", filepath.Join(root, "rel/blob"))
+	write(filepath.Join(root, "abs/index.json"), "{}")
+	link(filepath.Join(outside, "secret"), filepath.Join(root, "abs/blob"))
+	write(filepath.Join(root, "hidden/index.json"), "{}")
+	link(filepath.Join(root, "trap"), filepath.Join(root, "hidden/dir"))
+	if err := os.MkdirAll(filepath.Join(root, "trap"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link(filepath.Join(outside, "secret"), filepath.Join(root, "trap/blob"))
+	write(filepath.Join(root, "loop/index.json"), "{}")
+	link(".", filepath.Join(root, "loop/self"))
+	for _, dir := range []string{"rel", "abs", "hidden", "loop"} {
+		err := noEscape(root, filepath.Join(root, dir))
+		if err == nil {
+			t.Errorf("%s: a link out of the directory was not refused", dir)
+			continue
+		}
+		want := "leads outside the image layout directory"
+		if dir == "loop" {
+			want = "too many levels of linked directories"
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", dir, err)
+		}
+	}
+}

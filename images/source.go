@@ -153,22 +153,61 @@ func (l *layoutDir) find(r Ref) (string, oci.SignedImageIndex, v1.Hash, error) {
 
 // noEscape refuses a layout with a symbolic link that leads outside the
 // image layout directory: the layouts may come with a pull request, and
-// nothing outside the directory is read.
+// nothing outside the directory is read. The directory is opened as an
+// os.Root, through which each link is resolved (load.OpenIn: an absolute
+// link that stays inside is followed too, as in the repository) and one
+// that leaves it refused; links to directories are followed (and checked)
+// a few levels deep.
+// (go-containerregistry reads a layout by path, with no file-system
+// abstraction to hand the root to, so the check comes before the read;
+// nothing changes the checkout while kubegate runs.)
 func noEscape(root, layout string) error {
-	realRoot, err := filepath.EvalSymlinks(root)
+	r, err := os.OpenRoot(root)
 	if err != nil {
 		return err
 	}
-	return filepath.WalkDir(layout, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.Type()&fs.ModeSymlink == 0 {
-			return err
-		}
-		target, err := filepath.EvalSymlinks(p)
-		if err != nil || !load.Within(target, realRoot) {
-			return fmt.Errorf("image layout %s: %s is a symbolic link that leads outside the image layout directory; refusing to read it", layout, p)
-		}
-		return nil
-	})
+	defer r.Close()
+	rel, err := filepath.Rel(root, layout)
+	if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return fmt.Errorf("image layout %s is outside the image layout directory", layout)
+	}
+	var walk func(dir string, depth int) error
+	walk = func(dir string, depth int) error {
+		return fs.WalkDir(r.FS(), dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.Type()&fs.ModeSymlink == 0 {
+				return err
+			}
+			full := filepath.Join(root, filepath.FromSlash(p))
+			f, err := load.OpenIn(r, root, full)
+			if errors.Is(err, load.ErrOutside) {
+				return fmt.Errorf("image layout %s: %s is a symbolic link that leads outside the image layout directory; refusing to read it", layout, full)
+			}
+			if err != nil {
+				return fmt.Errorf("image layout %s: %v", layout, err)
+			}
+			info, err := f.Stat()
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("image layout %s: %v", layout, err)
+			}
+			if info.IsDir() {
+				if depth >= 4 {
+					return fmt.Errorf("image layout %s: %s: too many levels of linked directories", layout, full)
+				}
+				// Walk where the link leads (os.Root's file system would
+				// refuse an absolute link that OpenIn allowed).
+				real, err1 := filepath.EvalSymlinks(full)
+				realRoot, err2 := filepath.EvalSymlinks(root)
+				rel, err3 := filepath.Rel(realRoot, real)
+				if err := errors.Join(err1, err2, err3); err != nil {
+					return fmt.Errorf("image layout %s: %v", layout, err)
+				}
+				return walk(filepath.ToSlash(rel), depth+1)
+			}
+			return nil
+		})
+	}
+	return walk(filepath.ToSlash(rel), 0)
 }
 
 // openLayout reads a cosign-save layout: the image (or index) it holds and

@@ -381,8 +381,8 @@ func (g *guardedFS) read(p string) ([]byte, error) {
 	if !Within(abs, g.root) || g.files == nil {
 		return g.FileSystem.ReadFile(p)
 	}
-	f, err := openIn(g.files, g.root, abs)
-	if errors.Is(err, errOutside) {
+	f, err := OpenIn(g.files, g.root, abs)
+	if errors.Is(err, ErrOutside) {
 		return nil, fmt.Errorf("refusing to read %s: outside the repository %s", p, g.root)
 	}
 	if err != nil {

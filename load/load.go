@@ -545,27 +545,29 @@ func (l *loader) open(abs, root string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read: %v", unwrapPathError(err))
 	}
-	f, err := openIn(files.Root, root, abs)
+	f, err := OpenIn(files.Root, root, abs)
 	switch {
 	case err == nil:
 		return f, nil
-	case errors.Is(err, errOutside):
+	case errors.Is(err, ErrOutside):
 		return nil, fmt.Errorf("refusing to read %s: it resolves outside the repository%s", l.display(abs), l.rootName(root))
 	}
 	return nil, fmt.Errorf("cannot read: %v", unwrapPathError(err))
 }
 
-// errOutside is a path that leads out of the repository.
-var errOutside = errors.New("outside the repository")
+// ErrOutside is a path that leads out of the repository (or of the
+// directory OpenIn confines to).
+var ErrOutside = errors.New("outside the repository")
 
-// openIn opens abs through root (the os.Root of the directory rootDir).
+// OpenIn opens abs through root (the os.Root of the directory rootDir);
+// ErrOutside when it leads out of rootDir.
 // os.Root refuses an absolute symbolic link even when it points inside the
 // root; such a link is followed when, resolved, it stays inside (and the
 // resolved path is opened through the root all the same).
-func openIn(root *os.Root, rootDir, abs string) (*os.File, error) {
+func OpenIn(root *os.Root, rootDir, abs string) (*os.File, error) {
 	rel, err := filepath.Rel(rootDir, abs)
 	if err != nil || !Within(abs, rootDir) {
-		return nil, errOutside
+		return nil, ErrOutside
 	}
 	f, err := root.Open(rel)
 	if err == nil || !isEscape(err) {
@@ -573,7 +575,7 @@ func openIn(root *os.Root, rootDir, abs string) (*os.File, error) {
 	}
 	real, rerr := filepath.EvalSymlinks(abs)
 	if rerr != nil || !Within(real, rootDir) {
-		return nil, errOutside
+		return nil, ErrOutside
 	}
 	if realRoot, rerr := filepath.EvalSymlinks(rootDir); rerr == nil {
 		if rel, rerr = filepath.Rel(realRoot, real); rerr == nil {
@@ -583,7 +585,7 @@ func openIn(root *os.Root, rootDir, abs string) (*os.File, error) {
 		}
 	}
 	if isEscape(err) {
-		return nil, errOutside
+		return nil, ErrOutside
 	}
 	return nil, err
 }
