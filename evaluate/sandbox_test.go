@@ -2,12 +2,13 @@ package evaluate
 
 import (
 	"flag"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/kubegate/kubegate/internal/golden"
 )
 
 var updateGolden = flag.Bool("update-golden", false, "rewrite golden files")
@@ -34,20 +35,8 @@ func TestSandboxAllowList(t *testing.T) {
 		}
 	}
 	slices.Sort(refused)
-	got := strings.Join(refused, "\n") + "\n"
-	const golden = "testdata/sandbox-refused.golden"
-	if *updateGolden {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("the built-ins the sandbox refuses changed (an OPA upgrade?): review them, then run with -update-golden:\n%s", got)
-	}
+	golden.Check(t, "testdata/sandbox-refused.golden", strings.Join(refused, "\n")+"\n", *updateGolden,
+		"the built-ins the sandbox refuses changed (an OPA upgrade?): review them, then run with -update-golden")
 	caps := sandboxed(false)
 	for _, b := range caps.Builtins {
 		if b.Name == "http.send" || b.Name == "opa.runtime" {

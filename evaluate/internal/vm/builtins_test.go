@@ -2,7 +2,6 @@ package vm
 
 import (
 	"flag"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +9,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
 	"github.com/open-policy-agent/opa/v1/version"
+
+	"github.com/kubegate/kubegate/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -37,21 +38,8 @@ func TestBuiltinAllowList(t *testing.T) {
 		}
 	}
 	slices.Sort(refused)
-	got := strings.Join(refused, "\n") + "\n"
-	const golden = "testdata/refused-builtins.golden"
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("the built-ins the plan evaluator refuses changed (an OPA upgrade?): review them, admit the pure ones in builtins.txt, then run with -update:\n%s", got)
-	}
+	golden.Check(t, "testdata/refused-builtins.golden", strings.Join(refused, "\n")+"\n", *update,
+		"the built-ins the plan evaluator refuses changed (an OPA upgrade?): review them, admit the pure ones in builtins.txt, then run with -update")
 }
 
 // opaVersion is the OPA the plan evaluator was written and checked against.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubegate/kubegate/internal/golden"
 )
 
 // chart writes a chart of one template (and optional values) into a new
@@ -119,20 +121,8 @@ func TestTimeoutStopsSlowCalls(t *testing.T) {
 // adds one, or a Helm function that starts shadowing one, shows up here.
 // Run with -update to rewrite it.
 func TestWrappedFunctions(t *testing.T) {
-	got := strings.Join(wrappedNames(), "\n") + "\n"
-	golden := "testdata/wrapped-functions.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("the wrapped functions changed; review the difference and run go test ./load/internal/helm -run TestWrappedFunctions -update:\n%s", got)
-	}
+	golden.Check(t, "testdata/wrapped-functions.golden", strings.Join(wrappedNames(), "\n")+"\n", *update,
+		"the wrapped functions changed; review the difference and run go test ./load/internal/helm -run TestWrappedFunctions -update")
 }
 
 // TestChartStaysInRepository: nothing a chart says makes kubegate read a
