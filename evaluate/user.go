@@ -11,6 +11,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/kubegate/kubegate/evaluate/internal/vm"
 	"github.com/kubegate/kubegate/finding"
 )
 
@@ -199,15 +200,7 @@ func sandboxed(allowNetwork bool) *ast.Capabilities {
 //go:embed sandbox.txt
 var sandboxList string
 
-var sandboxAllowed = func() map[string]bool {
-	m := map[string]bool{}
-	for _, line := range strings.Split(sandboxList, "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			m[line] = true
-		}
-	}
-	return m
-}()
+var sandboxAllowed = vm.NameList(sandboxList)
 
 // SandboxCapabilities are the capabilities user policies compile against
 // (see sandboxed): for kubegate test, so tests see what check sees.

@@ -881,12 +881,16 @@ func pure(name string) bool { return allowed[name] }
 //go:embed builtins.txt
 var builtinsList string
 
-var allowed = func() map[string]bool {
+var allowed = NameList(builtinsList)
+
+// NameList reads a reviewed list of names such as builtins.txt: one name
+// per line, blank lines and # comments skipped.
+func NameList(text string) map[string]bool {
 	m := map[string]bool{}
-	for _, line := range strings.Split(builtinsList, "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 			m[line] = true
 		}
 	}
 	return m
-}()
+}
