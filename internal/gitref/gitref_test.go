@@ -1,0 +1,150 @@
+package gitref
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// repo makes a repository in a new directory with one commit per map of
+// files (a value "->target" is a symbolic link), and returns its directory.
+func repo(t *testing.T, commits ...map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, files := range commits {
+		for name, content := range files {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			os.Remove(p)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if target, ok := strings.CutPrefix(content, "->"); ok {
+				err = os.Symlink(target, p)
+			} else if content == "" {
+				err = os.Remove(p)
+				if os.IsNotExist(err) {
+					err = nil
+				}
+			} else {
+				err = os.WriteFile(p, []byte(content), 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+			t.Fatal(err)
+		}
+		sig := &object.Signature{Name: "ci", Email: "ci@example.com", When: time.Date(2026, 12, 3, 10, i, 0, 0, time.UTC)}
+		if _, err := wt.Commit("commit", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestReadAtRef(t *testing.T) {
+	dir := repo(t,
+		map[string]string{"app/a.yaml": "base\n", "policy/p.rego": "package p\n", "link.yaml": "->app/a.yaml"},
+		map[string]string{"app/a.yaml": "head\n", "app/b.yaml": "new\n"},
+	)
+	sub := filepath.Join(dir, "app")
+	for ref, want := range map[string]string{"HEAD~1": "base\n", "HEAD": "head\n", "master": "head\n"} {
+		tr, err := Open(sub, ref, "--baseline")
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		got, err := tr.ReadFile(filepath.Join(sub, "a.yaml"))
+		if err != nil || string(got) != want {
+			t.Errorf("%s: app/a.yaml %q, %v; want %q", ref, got, err, want)
+		}
+	}
+	base, err := Open(dir, "HEAD~1", "--baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := base.ReadFile(filepath.Join(dir, "app/b.yaml")); err == nil || !strings.Contains(err.Error(), "HEAD~1:app/b.yaml: no such file at that ref") {
+		t.Errorf("a file added later: %v", err)
+	}
+	if _, err := base.ReadFile(filepath.Join(filepath.Dir(dir), "elsewhere")); err == nil || !strings.Contains(err.Error(), "outside the repository") {
+		t.Errorf("outside: %v", err)
+	}
+	fsys, err := base.DirFS(filepath.Join(dir, "policy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fs.ReadFile(fsys, "p.rego"); err != nil || string(b) != "package p\n" {
+		t.Errorf("DirFS: %q %v", b, err)
+	}
+	if n, _ := base.Name(filepath.Join(dir, "policy/p.rego")); n != "HEAD~1:policy/p.rego" {
+		t.Errorf("name %q", n)
+	}
+
+	// Write: the whole tree, links as links, nothing of the working tree.
+	out := t.TempDir()
+	if err := base.Write(out, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "app/a.yaml")); string(b) != "base\n" {
+		t.Errorf("written app/a.yaml %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(out, "app/b.yaml")); !os.IsNotExist(err) {
+		t.Errorf("app/b.yaml is not in the base commit: %v", err)
+	}
+	if target, err := os.Readlink(filepath.Join(out, "link.yaml")); err != nil || target != "app/a.yaml" {
+		t.Errorf("link %q %v", target, err)
+	}
+	if err := base.Write(t.TempDir(), 8); err == nil || !strings.Contains(err.Error(), "holds more than 8 bytes") {
+		t.Errorf("bounded write: %v", err)
+	}
+}
+
+func TestRefErrors(t *testing.T) {
+	dir := repo(t, map[string]string{"a.yaml": "a\n"})
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := r.Head()
+	c, _ := r.CommitObject(head.Hash())
+	for ref, want := range map[string]string{
+		"no-such-branch":                           "--baseline no-such-branch: no such commit, branch or tag in this clone; fetch it first",
+		c.TreeHash.String():                        "is not a commit; name a commit, branch or tag",
+		"0123456789abcdef0123456789abcdef01234567": "not in this clone",
+	} {
+		if _, err := Open(dir, ref, "--baseline"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", ref, err, want)
+		}
+	}
+	if _, err := Open(t.TempDir(), "HEAD", "--baseline"); err == nil || !strings.Contains(err.Error(), "is not in a git repository") {
+		t.Errorf("outside a repository: %v", err)
+	}
+}
+
+// A shallow clone lacking the base commit says how to fetch it.
+func TestShallowClone(t *testing.T) {
+	src := repo(t, map[string]string{"a.yaml": "1\n"}, map[string]string{"a.yaml": "2\n"})
+	dst := filepath.Join(t.TempDir(), "clone")
+	if out, err := exec.Command("git", "clone", "--quiet", "--depth=1", "file://"+src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	_, err := Open(dst, "HEAD~1", "--baseline")
+	if err == nil || !strings.Contains(err.Error(), "the clone is shallow") || !strings.Contains(err.Error(), "fetch-depth: 0") {
+		t.Errorf("HEAD~1 of a shallow clone: %v", err)
+	}
+}
