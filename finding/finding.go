@@ -117,7 +117,16 @@ type Finding struct {
 	// Related are the other places the same violation is written (a Pod
 	// Security check violated by several containers is one finding).
 	Related []Location `json:"related,omitempty"`
+	// Baseline is BaselineNew or BaselineExisting in a run with a baseline
+	// (--baseline REF): whether REF had the same finding.
+	Baseline string `json:"baseline,omitempty"`
 }
+
+// The values of Finding.Baseline.
+const (
+	BaselineNew      = "new"
+	BaselineExisting = "existing"
+)
 
 // AlsoAt is how messages name a finding's related places:
 // " (also at a.yaml:3:5, b.yaml:7:1)", or "" without any.
@@ -168,6 +177,42 @@ type Summary struct {
 	// Skipped counts the files of scanned directories that hold no
 	// Kubernetes object (Ansible playbooks, CI configuration, values).
 	Skipped int `json:"skipped,omitempty"`
+	// BaselineCounts are there in a run with a baseline only.
+	*BaselineCounts
+}
+
+// BaselineCounts count a run's findings against its baseline: new ones,
+// existing ones, and the baseline's that are gone.
+type BaselineCounts struct {
+	New      int `json:"new"`
+	Existing int `json:"existing"`
+	Fixed    int `json:"fixed"`
+}
+
+// Change is a rendered resource a change adds, removes or modifies,
+// against the baseline.
+type Change struct {
+	Resource Resource `json:"resource"`
+	// Change is "added", "removed" or "modified".
+	Change string `json:"change"`
+	// Fields are the paths of the fields that differ (modified only), in
+	// the syntax of Finding.Field: added, removed or changed.
+	Fields []string `json:"fields,omitempty"`
+	// Unit is what rendered the resource: a kustomization or chart
+	// directory, or a file (the head's; the baseline's when removed).
+	Unit string `json:"unit,omitempty"`
+	// Values are each field's value before and after, for people (the
+	// job summary, --show-changes): never in the JSON report, and never a
+	// Secret's data.
+	Values []ChangedValue `json:"-"`
+}
+
+// ChangedValue is one field of a Change with its values, as YAML-ish
+// text; Before or After is empty when the field was added or removed.
+type ChangedValue struct {
+	Field, Before, After string
+	// Hidden: the values are a Secret's and must not be shown.
+	Hidden bool
 }
 
 // Report is the whole result of a run.
@@ -182,6 +227,11 @@ type Report struct {
 	// Images are the images the resources name, with what the image
 	// checks learnt about each.
 	Images []Image `json:"images,omitempty"`
+	// Fixed are the baseline's findings that are gone, and Changes the
+	// rendered resources that differ from the baseline's: there (maybe
+	// empty) in a run with a baseline only.
+	Fixed   []Finding `json:"fixed,omitzero"`
+	Changes []Change  `json:"changes,omitzero"`
 	// Rules describe the rules that findings name, for the formats that
 	// carry rule documentation (SARIF, the job summary). Not part of the
 	// JSON report.
@@ -279,6 +329,29 @@ func (r *Report) Normalize() {
 		r.Summary.Images = len(r.Images)
 	}
 	r.Summary.Suppressed = len(r.Suppressed)
+	if c := r.Summary.BaselineCounts; c != nil {
+		slices.SortFunc(r.Fixed, compareFindings)
+		r.Fixed = slices.CompactFunc(r.Fixed, func(a, b Finding) bool { return compareFindings(a, b) == 0 })
+		if r.Fixed == nil {
+			r.Fixed = []Finding{}
+		}
+		if r.Changes == nil {
+			r.Changes = []Change{}
+		}
+		slices.SortFunc(r.Changes, func(a, b Change) int {
+			return cmp.Or(strings.Compare(a.Unit, b.Unit), strings.Compare(a.Resource.Kind, b.Resource.Kind),
+				strings.Compare(a.Resource.Namespace, b.Resource.Namespace), strings.Compare(a.Resource.Name, b.Resource.Name),
+				strings.Compare(a.Resource.Variant, b.Resource.Variant), strings.Compare(a.Change, b.Change))
+		})
+		c.New, c.Existing, c.Fixed = 0, 0, len(r.Fixed)
+		for _, f := range r.Findings {
+			if f.Baseline == BaselineExisting {
+				c.Existing++
+			} else {
+				c.New++
+			}
+		}
+	}
 	r.Summary.Error, r.Summary.Warning, r.Summary.Notice = 0, 0, 0
 	for _, f := range r.Findings {
 		switch f.Severity {

@@ -117,7 +117,10 @@ type Resource struct {
 	// the chart's main rendering (ci/prod-values.yaml, say): resources of
 	// one variant are evaluated together, apart from the rest.
 	Variant string
-	scope   string
+	// Unit is what rendered the resource, as reports name it: the
+	// kustomization or chart directory, or the plain file.
+	Unit  string
+	scope string
 }
 
 // Scope says which resources are deployed together: "" for everything
@@ -503,7 +506,11 @@ func (l *loader) run(jobs []job) {
 		}()
 	}
 	wg.Wait()
-	for _, rs := range results {
+	for i, rs := range results {
+		unit := l.display(cmp.Or(jobs[i].kust, jobs[i].chart, jobs[i].file))
+		for _, r := range rs {
+			r.Unit = unit
+		}
 		l.add(rs)
 	}
 }

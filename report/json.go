@@ -41,6 +41,15 @@ func writeJSON(w io.Writer, r *finding.Report, _ Options) error {
 			return err
 		}
 	}
+	// With a baseline: what it fixed and what it changed, even when nothing.
+	if r.Summary.BaselineCounts != nil {
+		if err := writeArray(bw, "fixed", r.Fixed, line); err != nil {
+			return err
+		}
+		if err := writeArray(bw, "changes", r.Changes, line); err != nil {
+			return err
+		}
+	}
 	if err := line("  \"summary\": ", r.Summary, "\n}\n"); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,9 +13,11 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubegate/kubegate/baseline"
 	"github.com/kubegate/kubegate/evaluate"
 	"github.com/kubegate/kubegate/exceptions"
 	"github.com/kubegate/kubegate/finding"
+	"github.com/kubegate/kubegate/internal/gitref"
 	"github.com/kubegate/kubegate/load"
 	"github.com/kubegate/kubegate/report"
 )
@@ -36,14 +39,18 @@ type checkOptions struct {
 	limits      load.Limits
 	cfg         *config // nil without a configuration file
 	cfgDir      string  // the configuration file's directory (absolute)
-	policies    []string
-	data        []string
-	namespaces  []string
-	regoVersion evaluate.RegoVersion
-	evaluator   evaluate.Evaluator
-	debug       bool
-	src         source // where policies, data and the configuration come from
-	paths       []string
+	// baseline is --baseline REF; failOnExisting and showChanges go with it.
+	baseline       string
+	failOnExisting bool
+	showChanges    bool
+	policies       []string
+	data           []string
+	namespaces     []string
+	regoVersion    evaluate.RegoVersion
+	evaluator      evaluate.Evaluator
+	debug          bool
+	src            source // where policies, data and the configuration come from
+	paths          []string
 }
 
 // output is one -o FORMAT[=FILE].
@@ -121,6 +128,18 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "check: %v (see kubegate check --help)", err)
 	}
+	// --baseline: the tree at REF is found first (a missing REF stops the
+	// run before any work), and written out and loaded while the working
+	// tree loads.
+	var base chan baseLoad
+	if o.baseline != "" {
+		tree, err := gitref.Open(env.workDir(), o.baseline, "--baseline")
+		if err != nil {
+			return errorf(env, "check: %v", err)
+		}
+		base = make(chan baseLoad, 1)
+		go func() { base <- loadBaseline(tree, o, env) }()
+	}
 	// The policies compile while the manifests load.
 	type built struct {
 		engine *evaluate.Engine
@@ -131,10 +150,18 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		e, err := newEngine(o, env)
 		compiled <- built{e, err}
 	}()
-	loaded := load.Load(o.paths, load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin, AllowRemote: o.allowRemote, Shard: o.shard, Limits: o.limits, KubeVersion: o.kubeVersion, Charts: o.charts, Exclude: o.exclude})
+	loaded := load.Load(o.paths, o.loadOptions(env.WorkDir, env.Stdin))
 	b := <-compiled
+	var bl baseLoad
+	if base != nil {
+		bl = <-base
+		defer os.RemoveAll(bl.dir)
+	}
 	if b.err != nil {
 		return errorf(env, "%v", b.err)
+	}
+	if bl.err != nil {
+		return errorf(env, "check: --baseline %s: %v", o.baseline, bl.err)
 	}
 	engine := b.engine
 	if o.debug {
@@ -153,23 +180,10 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	if err := pol.CheckRuleIDs(); err != nil {
 		return errorf(env, "%v", err)
 	}
-	rep := &finding.Report{
-		Tool:   finding.Tool{Name: "kubegate", Version: Version},
-		Errors: loaded.Errors,
-		Rules:  ruleInfo(engine.Rules()),
-	}
-	rep.Summary.Resources = len(loaded.Resources)
-	rep.Summary.Skipped = loaded.Skipped
-	refs, uses := load.Images(loaded.Resources)
-	rep.Summary.Images = len(refs)
-	// A shard that holds no input is not an error: a matrix may have more
-	// shards than inputs.
-	if len(loaded.Resources) == 0 && (loaded.Inputs > 0 || loaded.OtherShards == 0) {
-		rep.Errors = append(rep.Errors, finding.InputError{Message: fmt.Sprintf("no Kubernetes resources found in %s: nothing was evaluated", strings.Join(o.paths, ", "))})
-	}
 	if ctx.Err() != nil {
 		return interrupted(ctx, env)
 	}
+	refs, uses := load.Images(loaded.Resources)
 	facts, imgErrs, imgs, err := checkImages(ctx, o.images, refs, uses, env)
 	if ctx.Err() != nil {
 		return interrupted(ctx, env)
@@ -177,12 +191,55 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return errorf(env, "%v", err)
 	}
+	rep := evaluateRun(ctx, engine, pol, o, loaded, facts, env)
 	rep.Errors = append(rep.Errors, imgErrs...)
 	rep.Images = imgs
-	res, err := engine.Evaluate(ctx, loaded.Resources, facts)
+	rep.Summary.Images = len(refs)
 	if ctx.Err() != nil {
 		return interrupted(ctx, env)
 	}
+	if base != nil {
+		if err := compareBaseline(ctx, rep, engine, pol, o, bl, loaded.Resources, refs, facts, env); err != nil {
+			return errorf(env, "%v", err)
+		}
+		if ctx.Err() != nil {
+			return interrupted(ctx, env)
+		}
+	}
+	rep.Normalize()
+	code := ExitOK
+	if o.failOn != finding.SeverityNone && baseline.Gate(rep, base == nil || o.failOnExisting) >= o.failOn {
+		code = ExitFindings
+	}
+	if len(rep.Errors) > 0 {
+		code = ExitError
+	}
+	return finish(o.outputs, rep, code, env)
+}
+
+// loadOptions are load's options for a run whose relative paths start at
+// workDir.
+func (o *checkOptions) loadOptions(workDir string, stdin io.Reader) load.Options {
+	return load.Options{WorkDir: workDir, Stdin: stdin, AllowRemote: o.allowRemote, Shard: o.shard, Limits: o.limits, KubeVersion: o.kubeVersion, Charts: o.charts, Exclude: o.exclude}
+}
+
+// evaluateRun evaluates what was loaded (with the image checks' facts) and
+// applies the configuration's settings and exceptions: a report without
+// its image section.
+func evaluateRun(ctx context.Context, engine *evaluate.Engine, pol exceptions.Policy, o *checkOptions, loaded *load.Result, facts map[string]any, env Env) *finding.Report {
+	rep := &finding.Report{
+		Tool:   finding.Tool{Name: "kubegate", Version: Version},
+		Errors: loaded.Errors,
+		Rules:  ruleInfo(engine.Rules()),
+	}
+	rep.Summary.Resources = len(loaded.Resources)
+	rep.Summary.Skipped = loaded.Skipped
+	// A shard that holds no input is not an error: a matrix may have more
+	// shards than inputs.
+	if len(loaded.Resources) == 0 && (loaded.Inputs > 0 || loaded.OtherShards == 0) {
+		rep.Errors = append(rep.Errors, finding.InputError{Message: fmt.Sprintf("no Kubernetes resources found in %s: nothing was evaluated", strings.Join(o.paths, ", "))})
+	}
+	res, err := engine.Evaluate(ctx, loaded.Resources, facts)
 	if err != nil {
 		rep.Errors = append(rep.Errors, finding.InputError{Message: err.Error()})
 	}
@@ -196,14 +253,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	rep.Findings = append(rep.Findings, uncheckedFindings(loaded.Unchecked)...)
 	pol.Apply(rep, loaded.Resources)
 	rep.Normalize()
-	code := ExitOK
-	if o.failOn != finding.SeverityNone && rep.Worst() >= o.failOn {
-		code = ExitFindings
-	}
-	if len(rep.Errors) > 0 {
-		code = ExitError
-	}
-	return finish(o.outputs, rep, code, env)
+	return rep
 }
 
 // interrupted ends a cancelled run: no report, since what it would say is

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/spf13/pflag"
@@ -24,6 +25,8 @@ type checkFlags struct {
 	outputs, policies, dataFiles, namespaces         *[]string
 	exemptNS, exemptRC, exclude                      *[]string
 	configFile, trusted, regoVersion, evaluator      *string
+	baseline                                         *string
+	failOnExisting, showChanges                      *bool
 	enforce, warn, audit, failOn, shard, kubeVersion *string
 	offline, allowRemote, debug, help                *bool
 	images                                           *imageFlags
@@ -34,30 +37,33 @@ func newCheckFlags() *checkFlags {
 	fs := pflag.NewFlagSet("kubegate check", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return &checkFlags{
-		fs:          fs,
-		outputs:     fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable; FORMAT is text, json, sarif, junit, gitlab or github (default github under GitHub Actions, else text)"),
-		configFile:  fs.String("config", "", "configuration `FILE` (default .kubegate.yaml at the repository root, if there is one)"),
-		policies:    fs.StringArray("policy", nil, "load the user's policies from `DIR` beside the built-in ones (kubegate-style or conftest-style, Rego v1 or v0); repeatable"),
-		dataFiles:   fs.StringArray("data", nil, "JSON or YAML `FILE` whose top-level keys the policies read as data.KEY; repeatable"),
-		namespaces:  fs.StringArray("namespace", nil, "package `NAME` whose deny, violation and warn rules are conftest-style rules (default main; * for all); repeatable"),
-		trusted:     fs.String("trusted-policies", "", "read the configuration, policies and data from git `REF` (the base branch) instead of the working tree, so a pull request cannot weaken its own gate"),
-		regoVersion: fs.String("rego-version", "auto", "parse the user's policies as `VERSION`: v0, v1, or auto (each file as v1, else v0)"),
-		evaluator:   fs.String("evaluator", "plan", "evaluate policies with `EVALUATOR`: plan (kubegate's evaluator of OPA's query plans, the fast one) or topdown (OPA's reference evaluator)"),
-		enforce:     fs.String("pss-enforce", "baseline:latest", "Pod Security `LEVEL[:VERSION]` whose violations are errors"),
-		warn:        fs.String("pss-warn", "restricted:latest", "Pod Security `LEVEL[:VERSION]` whose violations are warnings"),
-		audit:       fs.String("pss-audit", "privileged", "Pod Security `LEVEL[:VERSION]` whose violations are notices"),
-		exemptNS:    fs.StringArray("pss-exempt-namespace", nil, "exempt resources in `NAMESPACE` from Pod Security checks, as the admission controller's exemptions; repeatable"),
-		exemptRC:    fs.StringArray("pss-exempt-runtime-class", nil, "exempt pods whose runtimeClassName is `NAME` from Pod Security checks; repeatable"),
-		failOn:      fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never"),
-		offline:     fs.Bool("offline", false, "never contact a registry: the image checks that need one are reported as images.not-checked notices"),
-		allowRemote: fs.Bool("allow-remote", false, "let kustomizations use remote bases and resources"),
-		shard:       fs.String("shard", "", "check only shard `I/N` of the inputs (charts, kustomizations, and plain files by directory), for a CI matrix; merge the JSON reports with kubegate merge"),
-		exclude:     fs.StringArray("exclude", nil, "leave files and directories matching `GLOB` (relative to the working directory; ** for any depth) out of directory scans; repeatable"),
-		kubeVersion: fs.String("kube-version", "", "the target cluster's Kubernetes `vX.Y`: charts render with its capabilities (default "+load.DefaultKubeVersion+", the newest kubegate knows)"),
-		images:      addImageFlags(fs),
-		limits:      addLimitFlags(fs),
-		debug:       fs.Bool("debug", false, "print to standard error which rules OPA's topdown evaluates rather than the plan evaluator, and why"),
-		help:        fs.BoolP("help", "h", false, "show this help"),
+		fs:             fs,
+		outputs:        fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable; FORMAT is text, json, sarif, junit, gitlab or github (default github under GitHub Actions, else text)"),
+		configFile:     fs.String("config", "", "configuration `FILE` (default .kubegate.yaml at the repository root, if there is one)"),
+		policies:       fs.StringArray("policy", nil, "load the user's policies from `DIR` beside the built-in ones (kubegate-style or conftest-style, Rego v1 or v0); repeatable"),
+		dataFiles:      fs.StringArray("data", nil, "JSON or YAML `FILE` whose top-level keys the policies read as data.KEY; repeatable"),
+		namespaces:     fs.StringArray("namespace", nil, "package `NAME` whose deny, violation and warn rules are conftest-style rules (default main; * for all); repeatable"),
+		baseline:       fs.String("baseline", "", "also check the same paths as they are at git `REF` (the pull request's base; read in-process), mark each finding new or existing, list what is fixed and which rendered resources change; --fail-on then judges new findings"),
+		failOnExisting: fs.Bool("fail-on-existing", false, "with --baseline, let --fail-on judge existing findings too, not only new ones"),
+		showChanges:    fs.Bool("show-changes", false, "with --baseline, print the rendered resources that change, field by field, in the text report"),
+		trusted:        fs.String("trusted-policies", "", "read the configuration, policies and data from git `REF` (the base branch) instead of the working tree, so a pull request cannot weaken its own gate"),
+		regoVersion:    fs.String("rego-version", "auto", "parse the user's policies as `VERSION`: v0, v1, or auto (each file as v1, else v0)"),
+		evaluator:      fs.String("evaluator", "plan", "evaluate policies with `EVALUATOR`: plan (kubegate's evaluator of OPA's query plans, the fast one) or topdown (OPA's reference evaluator)"),
+		enforce:        fs.String("pss-enforce", "baseline:latest", "Pod Security `LEVEL[:VERSION]` whose violations are errors"),
+		warn:           fs.String("pss-warn", "restricted:latest", "Pod Security `LEVEL[:VERSION]` whose violations are warnings"),
+		audit:          fs.String("pss-audit", "privileged", "Pod Security `LEVEL[:VERSION]` whose violations are notices"),
+		exemptNS:       fs.StringArray("pss-exempt-namespace", nil, "exempt resources in `NAMESPACE` from Pod Security checks, as the admission controller's exemptions; repeatable"),
+		exemptRC:       fs.StringArray("pss-exempt-runtime-class", nil, "exempt pods whose runtimeClassName is `NAME` from Pod Security checks; repeatable"),
+		failOn:         fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never"),
+		offline:        fs.Bool("offline", false, "never contact a registry: the image checks that need one are reported as images.not-checked notices"),
+		allowRemote:    fs.Bool("allow-remote", false, "let kustomizations use remote bases and resources"),
+		shard:          fs.String("shard", "", "check only shard `I/N` of the inputs (charts, kustomizations, and plain files by directory), for a CI matrix; merge the JSON reports with kubegate merge"),
+		exclude:        fs.StringArray("exclude", nil, "leave files and directories matching `GLOB` (relative to the working directory; ** for any depth) out of directory scans; repeatable"),
+		kubeVersion:    fs.String("kube-version", "", "the target cluster's Kubernetes `vX.Y`: charts render with its capabilities (default "+load.DefaultKubeVersion+", the newest kubegate knows)"),
+		images:         addImageFlags(fs),
+		limits:         addLimitFlags(fs),
+		debug:          fs.Bool("debug", false, "print to standard error which rules OPA's topdown evaluates rather than the plan evaluator, and why"),
+		help:           fs.BoolP("help", "h", false, "show this help"),
 	}
 }
 
@@ -137,7 +143,7 @@ func (f *checkFlags) underConfig(cfg *config) {
 // file against the file's directory, those on the command line against
 // the working directory.
 func (f *checkFlags) options(cfg *config, cfgDir, wd string, src source, env Env) (*checkOptions, error) {
-	o := &checkOptions{offline: *f.offline, allowRemote: *f.allowRemote, paths: f.fs.Args(), exemptNS: *f.exemptNS, exemptRC: *f.exemptRC, namespaces: *f.namespaces, src: src, debug: *f.debug}
+	o := &checkOptions{baseline: *f.baseline, failOnExisting: *f.failOnExisting, showChanges: *f.showChanges, offline: *f.offline, allowRemote: *f.allowRemote, paths: f.fs.Args(), exemptNS: *f.exemptNS, exemptRC: *f.exemptRC, namespaces: *f.namespaces, src: src, debug: *f.debug}
 	for _, d := range cfg.Policies {
 		o.policies = append(o.policies, resolve(cfgDir, d))
 	}
@@ -159,6 +165,12 @@ func (f *checkFlags) options(cfg *config, cfgDir, wd string, src source, env Env
 	}
 	if len(o.paths) == 0 {
 		o.paths = []string{"."}
+	}
+	if o.baseline == "" && (*f.failOnExisting || *f.showChanges) {
+		return nil, fmt.Errorf("--fail-on-existing and --show-changes need --baseline REF")
+	}
+	if o.baseline != "" && slices.Contains(o.paths, "-") {
+		return nil, fmt.Errorf("--baseline %s: standard input has no baseline to compare with; name files or directories", o.baseline)
 	}
 	for _, m := range []struct {
 		flag, value string

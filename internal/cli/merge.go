@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/kubegate/kubegate/baseline"
 	"github.com/kubegate/kubegate/evaluate"
 	"github.com/kubegate/kubegate/finding"
 )
@@ -25,6 +26,7 @@ func runMerge(args []string, env Env) int {
 	fs.SetOutput(io.Discard)
 	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable, as for check")
 	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never")
+	failOnExisting := fs.Bool("fail-on-existing", false, "for reports made with --baseline, let --fail-on judge existing findings too, not only new ones")
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
 		return errorf(env, "merge: %v (see kubegate merge --help)", err)
@@ -57,13 +59,22 @@ func runMerge(args []string, env Env) int {
 		merged.Images = append(merged.Images, r.Images...)
 		merged.Summary.Resources += r.Summary.Resources
 		merged.Summary.Images += r.Summary.Images
+		if r.Summary.BaselineCounts != nil {
+			// Shards of a run with a baseline: their fixed findings and
+			// changes add up (Normalize recounts).
+			if merged.Summary.BaselineCounts == nil {
+				merged.Summary.BaselineCounts = &finding.BaselineCounts{}
+			}
+			merged.Fixed = append(merged.Fixed, r.Fixed...)
+			merged.Changes = append(merged.Changes, r.Changes...)
+		}
 	}
 	if engine, err := evaluate.New(evaluate.Options{PSS: evaluate.DefaultPSSModes}); err == nil {
 		merged.Rules = ruleInfo(engine.Rules())
 	}
 	merged.Normalize()
 	code := ExitOK
-	if fail != finding.SeverityNone && merged.Worst() >= fail {
+	if fail != finding.SeverityNone && baseline.Gate(merged, merged.Summary.BaselineCounts == nil || *failOnExisting) >= fail {
 		code = ExitFindings
 	}
 	if len(merged.Errors) > 0 {

@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/kubegate/kubegate/finding"
+)
+
+// gitRepo makes a repository with one commit per map of files ("" deletes
+// a file) and returns its directory; HEAD is the last commit.
+func gitRepo(t *testing.T, commits ...map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, files := range commits {
+		for name, content := range files {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if content == "" {
+				if err := os.Remove(p); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+			t.Fatal(err)
+		}
+		sig := &object.Signature{Name: "ci", Email: "ci@example.com", When: time.Date(2026, 12, 3, 9, i, 0, 0, time.UTC)}
+		if _, err := wt.Commit("commit", &git.CommitOptions{Author: sig, Committer: sig, AllowEmptyCommits: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const blDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: true
+      containers:
+        - name: web
+          image: registry.example.com/web:1.0@sha256:0000000000000000000000000000000000000000000000000000000000000001
+          resources:
+            requests: {cpu: 100m, memory: 64Mi}
+            limits: {cpu: 200m, memory: 64Mi}
+`
+
+const blSecret = `apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+stringData:
+  password: hunter2-base
+`
+
+// The base commit: a shared base with a Deployment (hostNetwork: an
+// existing error) and a Secret, two overlays, and a plain ConfigMap.
+var blBase = map[string]string{
+	"base/kustomization.yaml":          "resources: [deployment.yaml, secret.yaml]\n",
+	"base/deployment.yaml":             blDeployment,
+	"base/secret.yaml":                 blSecret,
+	"overlays/dev/kustomization.yaml":  "namespace: dev\nresources: [../../base]\n",
+	"overlays/prod/kustomization.yaml": "namespace: prod\nresources: [../../base]\npatches:\n  - path: replicas.yaml\n",
+	"overlays/prod/replicas.yaml":      "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n",
+	"plain/config.yaml":                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: prod\ndata:\n  level: info\n",
+	"plain/old.yaml":                   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\n  namespace: prod\n",
+}
+
+func blCheck(t *testing.T, dir string, args ...string) (finding.Report, string, string, int) {
+	t.Helper()
+	stdout, stderr, code := runAt(t, dir, "2026-12-03", append([]string{"check", "-o", "json"}, args...)...)
+	if code == ExitError {
+		t.Fatalf("exit 2: %s\n%s", stderr, stdout)
+	}
+	return decodeReport(t, stdout), stdout, stderr, code
+}
+
+func TestBaseline(t *testing.T) {
+	dir := gitRepo(t, blBase, map[string]string{
+		// Lines shift above the existing hostNetwork error.
+		"base/deployment.yaml": "# the web tier\n# owned by the shop team\n" + blDeployment,
+		// A new error in the prod overlay's patch: privileged.
+		"overlays/prod/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext: {privileged: true}\n",
+		// The Secret's value changes; it must never be printed.
+		"base/secret.yaml": strings.Replace(blSecret, "hunter2-base", "hunter2-head", 1),
+		// A ConfigMap modified, one removed, one added.
+		"plain/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: prod\ndata:\n  level: debug\n  format: json\n",
+		"plain/old.yaml":    "",
+		"plain/new.yaml":    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fresh\n  namespace: prod\n",
+	})
+	r, stdout, stderr, code := blCheck(t, dir, "--baseline", "HEAD~1", "overlays/dev", "overlays/prod", "plain")
+
+	if r.Summary.BaselineCounts == nil {
+		t.Fatalf("no baseline counts in the summary:\n%s", stdout)
+	}
+	byState := map[string][]string{}
+	for _, f := range r.Findings {
+		byState[f.Baseline] = append(byState[f.Baseline], f.Rule+" "+f.Resource.Namespace+" "+f.Location.String())
+	}
+	// hostNetwork in both overlays existed; its line moved by two.
+	for _, ns := range []string{"dev", "prod"} {
+		want := "pss.hostNamespaces " + ns + " base/deployment.yaml:13:7"
+		if !slices.Contains(byState[finding.BaselineExisting], want) {
+			t.Errorf("want existing %q; existing: %v", want, byState[finding.BaselineExisting])
+		}
+	}
+	if !slices.Contains(byState[finding.BaselineNew], "pss.privileged prod overlays/prod/replicas.yaml:11:29") {
+		t.Errorf("the privileged container in the prod patch is not new: %v", byState[finding.BaselineNew])
+	}
+	for _, s := range byState[finding.BaselineNew] {
+		if !strings.Contains(s, " prod ") {
+			t.Errorf("new finding outside the prod overlay: %s", s)
+		}
+	}
+	if len(byState[""]) > 0 {
+		t.Errorf("findings without a baseline state: %v", byState[""])
+	}
+	c := r.Summary.BaselineCounts
+	if c.New != len(byState[finding.BaselineNew]) || c.Existing != len(byState[finding.BaselineExisting]) || c.Fixed != len(r.Fixed) {
+		t.Errorf("summary %+v", *c)
+	}
+	if code != ExitFindings {
+		t.Errorf("exit %d, want 1: a new error", code)
+	}
+
+	changes := map[string]string{}
+	for _, ch := range r.Changes {
+		changes[ch.Change+" "+ch.Resource.Kind+" "+ch.Resource.Namespace+"/"+ch.Resource.Name] = strings.Join(ch.Fields, ",") + " @" + ch.Unit
+	}
+	want := map[string]string{
+		"modified Deployment prod/web":     "spec.template.spec.containers[0].securityContext @overlays/prod",
+		"modified Secret dev/db":           "stringData.password @overlays/dev",
+		"modified Secret prod/db":          "stringData.password @overlays/prod",
+		"modified ConfigMap prod/settings": "data.format,data.level @plain/config.yaml",
+		"removed ConfigMap prod/old":       " @plain/old.yaml",
+		"added ConfigMap prod/fresh":       " @plain/new.yaml",
+	}
+	if len(changes) != len(want) {
+		t.Errorf("changes %v, want %v", changes, want)
+	}
+	for k, v := range want {
+		if changes[k] != v {
+			t.Errorf("change %s: %q, want %q (all: %v)", k, changes[k], v, changes)
+		}
+	}
+	for _, out := range []string{stdout, stderr} {
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("a Secret's value is in the output:\n%s", out)
+		}
+	}
+
+	// --fail-on-existing judges all; a baseline at HEAD has nothing new.
+	if _, _, _, code := blCheck(t, dir, "--baseline", "HEAD~1", "--fail-on-existing", "overlays/dev"); code != ExitFindings {
+		t.Errorf("--fail-on-existing on the dev overlay's existing error: exit %d, want 1", code)
+	}
+	if _, _, _, code := blCheck(t, dir, "--baseline", "HEAD~1", "overlays/dev"); code != ExitOK {
+		t.Errorf("the dev overlay has existing errors only: exit %d, want 0", code)
+	}
+	same, _, _, code := blCheck(t, dir, "--baseline", "HEAD", "overlays/dev", "overlays/prod", "plain")
+	if same.Summary.New != 0 || len(same.Fixed) != 0 || len(same.Changes) != 0 || code != ExitOK {
+		t.Errorf("baseline at HEAD: %+v, %d fixed, changes %v, exit %d", *same.Summary.BaselineCounts, len(same.Fixed), same.Changes, code)
+	}
+}
+
+// A fix is listed as fixed, with where it was; a change to the shared base
+// shows in every overlay that uses it.
+func TestBaselineFixedAndSharedBase(t *testing.T) {
+	fixed := strings.Replace(blDeployment, "      hostNetwork: true\n", "", 1)
+	fixed = strings.Replace(fixed, "replicas: 2", "replicas: 3", 1)
+	dir := gitRepo(t, blBase, map[string]string{"base/deployment.yaml": fixed})
+	r, _, _, code := blCheck(t, dir, "--baseline", "HEAD~1", "overlays/dev", "overlays/prod")
+	var gone []string
+	for _, f := range r.Fixed {
+		if f.Baseline != "" {
+			t.Errorf("a fixed finding carries baseline %q", f.Baseline)
+		}
+		gone = append(gone, f.Rule+" "+f.Resource.Namespace+" "+f.Location.String())
+	}
+	slices.Sort(gone)
+	if want := []string{"pss.hostNamespaces dev base/deployment.yaml:11:7", "pss.hostNamespaces prod base/deployment.yaml:11:7"}; !slices.Equal(gone, want) {
+		t.Errorf("fixed %v, want %v", gone, want)
+	}
+	if r.Summary.New != 0 || code != ExitOK {
+		t.Errorf("new %d, exit %d", r.Summary.New, code)
+	}
+	var modified []string
+	for _, ch := range r.Changes {
+		modified = append(modified, ch.Change+" "+ch.Resource.Namespace+" "+strings.Join(ch.Fields, ","))
+	}
+	slices.Sort(modified)
+	// prod's replicas come from its patch: only hostNetwork changed there.
+	if want := []string{"modified dev spec.replicas,spec.template.spec.hostNetwork", "modified prod spec.template.spec.hostNetwork"}; !slices.Equal(modified, want) {
+		t.Errorf("changes %v, want %v", modified, want)
+	}
+}
+
+// A REF the clone does not have is exit 2 naming it, before any work.
+func TestBaselineUnknownRef(t *testing.T) {
+	dir := gitRepo(t, blBase)
+	_, stderr, code := runAt(t, dir, "2026-12-03", "check", "--baseline", "origin/main", "plain")
+	if code != ExitError || !strings.Contains(stderr, "--baseline origin/main: no such commit, branch or tag in this clone") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	_, stderr, code = runAt(t, dir, "2026-12-03", "check", "--baseline", "HEAD", "-")
+	if code != ExitError || !strings.Contains(stderr, "standard input has no baseline") {
+		t.Errorf("stdin: exit %d: %s", code, stderr)
+	}
+}
