@@ -12,6 +12,9 @@ import (
 type Options struct {
 	// Color enables ANSI colour (text only; set when writing to a terminal).
 	Color bool
+	// ShowChanges prints the rendered changes against the baseline, field
+	// by field (text only; --show-changes).
+	ShowChanges bool
 }
 
 // WriteFunc writes a whole report in one format.

@@ -50,10 +50,17 @@ func writeGitHub(w io.Writer, r *finding.Report, _ Options) (err error) {
 			line: "error: " + e.Error(),
 		})
 	}
+	// With a baseline, the annotations are the change's: findings that
+	// were there before it are listed in the log only.
+	var existing []string
 	for _, f := range r.Findings {
+		line := fmt.Sprintf("%s: %s: %s: %s [%s]", f.Severity, f.Location, f.Resource, f.Message, f.Rule)
+		if f.Baseline == finding.BaselineExisting {
+			existing = append(existing, line)
+			continue
+		}
 		items = append(items, githubItem{
-			sev: f.Severity, loc: f.Location, title: githubTitle(r, f.Rule), message: findingMessage(f),
-			line: fmt.Sprintf("%s: %s: %s: %s [%s]", f.Severity, f.Location, f.Resource, f.Message, f.Rule),
+			sev: f.Severity, loc: f.Location, title: githubTitle(r, f.Rule), message: findingMessage(f), line: line,
 		})
 	}
 	// Stable: input errors stay first, findings keep their canonical order.
@@ -91,6 +98,13 @@ func writeGitHub(w io.Writer, r *finding.Report, _ Options) (err error) {
 		a.Group(fmt.Sprintf("kubegate: %d findings beyond the annotation limit", len(rest)))
 		for _, l := range rest {
 			// Printed as data, never as a command: escape a leading "::".
+			bw.WriteString(strings.ReplaceAll(l, "::", ": :") + "\n")
+		}
+		a.EndGroup()
+	}
+	if len(existing) > 0 {
+		a.Group(fmt.Sprintf("kubegate: %d %s there before this change (not annotated)", len(existing), noun(len(existing), "finding")))
+		for _, l := range existing {
 			bw.WriteString(strings.ReplaceAll(l, "::", ": :") + "\n")
 		}
 		a.EndGroup()
@@ -181,6 +195,10 @@ func WriteGitHubSummary(w io.Writer, r *finding.Report, ctx GitHubContext) error
 	if n := len(r.Findings); n > 0 {
 		verdict = fmt.Sprintf("%d %s", n, noun(n, "finding"))
 	}
+	bl := r.Summary.BaselineCounts
+	if bl != nil {
+		verdict = fmt.Sprintf("%d new %s, %d fixed, %d existing", bl.New, noun(bl.New, "finding"), bl.Fixed, bl.Existing)
+	}
 	fmt.Fprintf(&b, "## kubegate: %s\n\n", verdict)
 	fmt.Fprintf(&b, "| resources | images | errors | warnings | notices | inputs not evaluated |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n| %d | %d | %d | %d | %d | %d |\n\n",
 		r.Summary.Resources, r.Summary.Images, r.Summary.Error, r.Summary.Warning, r.Summary.Notice, len(r.Errors))
@@ -208,25 +226,54 @@ func WriteGitHubSummary(w io.Writer, r *finding.Report, ctx GitHubContext) error
 		}
 		b.WriteString("\n")
 	}
+	table := func(heading string, fs []finding.Finding) {
+		if !full {
+			fmt.Fprintf(&b, "%s\n\n| where | resource | rule | message |\n| --- | --- | --- | --- |\n", heading)
+		}
+		for _, f := range fs {
+			add(fmt.Sprintf("| %s | %s | `%s` | %s |\n", ctx.link(f.Location), mdCell(f.Resource.String()), f.Rule, mdCell(f.Message)))
+		}
+		if !full {
+			b.WriteString("\n")
+		}
+	}
+	// With a baseline: what the change introduces first, then what it
+	// fixes, then (collapsed) what was there before it.
+	var existing []finding.Finding
 	for sev := finding.Error; sev >= finding.Notice; sev-- {
 		var these []finding.Finding
 		for _, f := range r.Findings {
-			if f.Severity == sev {
+			switch {
+			case f.Severity != sev:
+			case bl != nil && f.Baseline == finding.BaselineExisting:
+				existing = append(existing, f)
+			default:
 				these = append(these, f)
 			}
 		}
 		if len(these) == 0 {
 			continue
 		}
-		if !full {
-			fmt.Fprintf(&b, "### %s (%d)\n\n| where | resource | rule | message |\n| --- | --- | --- | --- |\n", strings.ToUpper(sev.String()[:1])+noun(len(these), sev.String())[1:], len(these))
+		name := strings.ToUpper(sev.String()[:1]) + noun(len(these), sev.String())[1:]
+		if bl != nil {
+			name = "New " + noun(len(these), sev.String())
 		}
-		for _, f := range these {
-			add(fmt.Sprintf("| %s | %s | `%s` | %s |\n", ctx.link(f.Location), mdCell(f.Resource.String()), f.Rule, mdCell(f.Message)))
+		table(fmt.Sprintf("### %s (%d)", name, len(these)), these)
+	}
+	if bl != nil {
+		if len(r.Fixed) > 0 {
+			table(fmt.Sprintf("### Fixed (%d)", len(r.Fixed)), r.Fixed)
 		}
-		if !full {
-			b.WriteString("\n")
+		if len(existing) > 0 {
+			if !full {
+				fmt.Fprintf(&b, "<details><summary>Existing findings (%d): there before this change</summary>\n\n", len(existing))
+			}
+			table("", existing)
+			if !full {
+				b.WriteString("</details>\n\n")
+			}
 		}
+		writeChanges(&b, r.Changes, add, &full)
 	}
 	if len(r.Suppressed) > 0 {
 		if !full {
@@ -244,6 +291,51 @@ func WriteGitHubSummary(w io.Writer, r *finding.Report, ctx GitHubContext) error
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeChanges writes the rendered changes, grouped by what rendered them
+// (a kustomization, a chart, a file), as tables of field, before and after;
+// a Secret's values are never shown.
+func writeChanges(b *strings.Builder, cs []finding.Change, add func(string), full *bool) {
+	if len(cs) == 0 {
+		return
+	}
+	if !*full {
+		fmt.Fprintf(b, "### Rendered changes (%d %s)\n\n", len(cs), noun(len(cs), "resource"))
+	}
+	unit := "\x00"
+	for _, c := range cs {
+		if c.Unit != unit {
+			unit = c.Unit
+			if !*full {
+				fmt.Fprintf(b, "\n#### %s\n\n| resource | change | field | before | after |\n| --- | --- | --- | --- | --- |\n", mdCell(cmp.Or(unit, "(input)")))
+			}
+		}
+		res := mdCell(c.Resource.String())
+		if len(c.Values) == 0 {
+			fields := ""
+			if len(c.Fields) > 0 {
+				fields = "`" + strings.Join(c.Fields, "`, `") + "`"
+			}
+			add(fmt.Sprintf("| %s | %s | %s | | |\n", res, c.Change, mdCell(fields)))
+			continue
+		}
+		for _, v := range c.Values {
+			before, after := "`"+mdCell(v.Before)+"`", "`"+mdCell(v.After)+"`"
+			switch {
+			case v.Hidden:
+				before, after = "(a Secret's value: hidden)", "(changed)"
+			case v.Before == "":
+				before = "(none)"
+			case v.After == "":
+				after = "(removed)"
+			}
+			add(fmt.Sprintf("| %s | %s | `%s` | %s | %s |\n", res, c.Change, mdCell(v.Field), before, after))
+		}
+	}
+	if !*full {
+		b.WriteString("\n")
+	}
 }
 
 // imageRow is an image's row of the job summary.

@@ -15,6 +15,9 @@ type gitlabIssue struct {
 	Fingerprint string         `json:"fingerprint"`
 	Severity    string         `json:"severity"`
 	Location    gitlabLocation `json:"location"`
+	// Baseline is "new" or "existing" with --baseline (an extension GitLab
+	// ignores; it compares the base's report itself).
+	Baseline string `json:"baseline,omitempty"`
 }
 
 type gitlabLocation struct {
@@ -55,6 +58,7 @@ func writeGitLab(w io.Writer, r *finding.Report, _ Options) error {
 			Fingerprint: f.Fingerprint(),
 			Severity:    gitlabSeverity[f.Severity],
 			Location:    gitlabLocation{Path: cmp.Or(f.Location.File, "."), Lines: gitlabLines{Begin: max(f.Location.Line, 1)}},
+			Baseline:    f.Baseline,
 		})
 	}
 	if len(issues) == 0 {

@@ -83,7 +83,11 @@ func writeJUnit(w io.Writer, r *finding.Report, _ Options) error {
 			var text strings.Builder
 			for _, f := range fs {
 				worst = max(worst, f.Severity)
-				fmt.Fprintf(&text, "%s: %s: %s\n", f.Location, f.Severity, f.Message)
+				state := ""
+				if f.Baseline != "" {
+					state = " (" + f.Baseline + ")" // with --baseline
+				}
+				fmt.Fprintf(&text, "%s: %s%s: %s\n", f.Location, f.Severity, state, f.Message)
 			}
 			msg := first.Message
 			if len(fs) > 1 {

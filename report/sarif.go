@@ -99,6 +99,12 @@ func BuildSARIF(r *finding.Report) *sarif.Report {
 			WithLevel(sarifLevel(f.Severity)).
 			WithMessage(sarif.NewTextMessage(f.Resource.String() + ": " + f.Message)).
 			WithPartialFingerprints(map[string]string{"kubegate/v1": f.Fingerprint()})
+		switch f.Baseline {
+		case finding.BaselineNew:
+			res.WithBaselineState("new")
+		case finding.BaselineExisting:
+			res.WithBaselineState("unchanged")
+		}
 		if loc := sarifLocation(f.Location); loc != nil {
 			res.AddLocation(loc)
 		}

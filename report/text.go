@@ -35,6 +35,9 @@ func writeText(w io.Writer, r *finding.Report, opts Options) error {
 		}
 		prev = f.Location.File
 		msg := f.Message + f.AlsoAt()
+		if f.Baseline == finding.BaselineExisting {
+			msg += paint(ansiDim, " (existing)")
+		}
 		fmt.Fprintf(bw, "%s: %s: %s: %s %s\n",
 			paint(ansiBold, f.Location.String()),
 			paint(colour[f.Severity], f.Severity.String()),
@@ -50,6 +53,15 @@ func writeText(w io.Writer, r *finding.Report, opts Options) error {
 	if len(r.Findings) > 0 || len(r.Errors) > 0 {
 		fmt.Fprintln(bw)
 	}
+	for _, f := range r.Fixed {
+		fmt.Fprintf(bw, "%s: %s: %s: %s %s\n", paint(ansiBold, f.Location.String()), "fixed", f.Resource, f.Message, paint(ansiDim, "["+f.Rule+"]"))
+	}
+	if len(r.Fixed) > 0 {
+		fmt.Fprintln(bw)
+	}
+	if opts.ShowChanges {
+		writeTextChanges(bw, r.Changes)
+	}
 	s := r.Summary
 	fmt.Fprintf(bw, "%s checked: %s, %s, %s",
 		plural(s.Resources, "resource"), plural(s.Error, "error"), plural(s.Warning, "warning"), plural(s.Notice, "notice"))
@@ -59,8 +71,40 @@ func writeText(w io.Writer, r *finding.Report, opts Options) error {
 	if s.Skipped > 0 {
 		fmt.Fprintf(bw, "; %s skipped (no Kubernetes objects)", plural(s.Skipped, "file"))
 	}
+	if b := s.BaselineCounts; b != nil {
+		fmt.Fprintf(bw, "; against the baseline: %d new, %d existing, %d fixed, %s changed", b.New, b.Existing, b.Fixed, plural(len(r.Changes), "resource"))
+	}
 	fmt.Fprintln(bw)
 	return bw.Flush()
+}
+
+// writeTextChanges prints the rendered changes in short: one line per
+// resource, then one per field with its values (a Secret's hidden).
+func writeTextChanges(bw *bufio.Writer, cs []finding.Change) {
+	for _, c := range cs {
+		fmt.Fprintf(bw, "%s: %s %s\n", c.Unit, c.Change, c.Resource)
+		if len(c.Values) == 0 {
+			for _, f := range c.Fields {
+				fmt.Fprintf(bw, "  %s\n", f)
+			}
+			continue
+		}
+		for _, v := range c.Values {
+			switch {
+			case v.Hidden:
+				fmt.Fprintf(bw, "  %s: changed (a Secret's value, not shown)\n", v.Field)
+			case v.Before == "":
+				fmt.Fprintf(bw, "  %s: added: %s\n", v.Field, v.After)
+			case v.After == "":
+				fmt.Fprintf(bw, "  %s: removed (was %s)\n", v.Field, v.Before)
+			default:
+				fmt.Fprintf(bw, "  %s: %s -> %s\n", v.Field, v.Before, v.After)
+			}
+		}
+	}
+	if len(cs) > 0 {
+		fmt.Fprintln(bw)
+	}
 }
 
 // where names an input error's place in text: kubegate itself when it has

@@ -2,8 +2,12 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
+
+	"github.com/kubegate/kubegate/internal/gitref"
 )
 
 // The GitHub Action (action.yml at the repository root) runs the image with
@@ -42,6 +46,8 @@ var actionInputs = []actionInput{
 	{"policy", "policy", multi},
 	{"data", "data", multi},
 	{"trusted-policies", "trusted-policies", single},
+	{"baseline", "baseline", single},
+	{"fail-on-existing", "fail-on-existing", boolean},
 	{"offline", "offline", boolean},
 	{"sbom-dir", "sbom-dir", single},
 	{"verify-key", "verify-key", multi},
@@ -122,6 +128,13 @@ func actionArgs(env Env) ([]string, error) {
 			}
 		}
 	}
+	if strings.TrimSpace(actionInputValue(env, "baseline")) == "" {
+		if sha, note := pullRequestBase(env); sha != "" {
+			flags = append(flags, "--baseline="+sha)
+		} else if note != "" {
+			fmt.Fprintf(env.Stderr, "kubegate: %s\n", note)
+		}
+	}
 	if !hasStdoutGitHub(flags) {
 		// The annotations are what the action is for: other outputs are
 		// extra, never instead.
@@ -132,6 +145,36 @@ func actionArgs(env Env) ([]string, error) {
 		flags = append(append(flags, "--"), paths...)
 	}
 	return flags, nil
+}
+
+// pullRequestBase is the default baseline of a pull request's run: the base
+// commit named by the event, when the clone holds it. Otherwise a note
+// saying why there is none (for the log), or nothing outside pull requests.
+func pullRequestBase(env Env) (sha, note string) {
+	switch env.getenv("GITHUB_EVENT_NAME") {
+	case "pull_request", "pull_request_target":
+	default:
+		return "", ""
+	}
+	data, err := os.ReadFile(env.getenv("GITHUB_EVENT_PATH"))
+	if err != nil {
+		return "", "no baseline: the pull request's event file cannot be read, so every finding is judged"
+	}
+	var ev struct {
+		PullRequest struct {
+			Base struct {
+				SHA string `json:"sha"`
+			} `json:"base"`
+		} `json:"pull_request"`
+	}
+	if err := json.Unmarshal(data, &ev); err != nil || ev.PullRequest.Base.SHA == "" {
+		return "", "no baseline: the event names no pull request base commit, so every finding is judged"
+	}
+	sha = ev.PullRequest.Base.SHA
+	if _, err := gitref.Open(env.workDir(), sha, "--baseline"); err != nil {
+		return "", fmt.Sprintf("no baseline: the pull request's base commit %s is not in the clone, so every finding is judged; check out with fetch-depth: 0 (actions/checkout) to gate on what the pull request introduces", sha)
+	}
+	return sha, ""
 }
 
 // inputEnv is the variable GitHub sets for an input.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -232,5 +233,147 @@ func TestBaselineUnknownRef(t *testing.T) {
 	_, stderr, code = runAt(t, dir, "2026-12-03", "check", "--baseline", "HEAD", "-")
 	if code != ExitError || !strings.Contains(stderr, "standard input has no baseline") {
 		t.Errorf("stdin: exit %d: %s", code, stderr)
+	}
+}
+
+// Every format says which findings are new; GitHub annotates only those,
+// and its job summary leads with them, then what is fixed, the existing
+// ones collapsed, and the rendered changes by kustomization. A Secret's
+// values appear nowhere.
+func TestBaselineReports(t *testing.T) {
+	dir := gitRepo(t, blBase, map[string]string{
+		"base/deployment.yaml":        strings.Replace(blDeployment, "replicas: 2", "replicas: 3", 1),
+		"overlays/prod/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext: {privileged: true}\n",
+		"base/secret.yaml":            strings.Replace(blSecret, "hunter2-base", "hunter2-head", 1),
+		"plain/config.yaml":           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: prod\ndata:\n  level: debug\n",
+	})
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	outputs := filepath.Join(t.TempDir(), "outputs")
+	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "GITHUB_OUTPUT": outputs}
+	args := []string{"check", "--baseline", "HEAD~1", "-o", "github", "-o", "sarif=out/r.sarif", "-o", "gitlab=out/cq.json", "-o", "junit=out/j.xml", "-o", "text=out/r.txt", "--show-changes", "overlays/dev", "overlays/prod", "plain"}
+	stdout, stderr, code := run(t, dir, env, "", args...)
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
+	}
+	read := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	all := map[string]string{"annotations": stdout, "stderr": stderr, "summary": read(summary), "outputs": read(outputs)}
+	for _, f := range []string{"r.sarif", "cq.json", "j.xml", "r.txt"} {
+		all[f] = read(filepath.Join(dir, "out", f))
+	}
+	for name, s := range all {
+		if strings.Contains(s, "hunter2") {
+			t.Errorf("%s shows a Secret's value:\n%s", name, s)
+		}
+	}
+
+	var annotated []string
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(line, "::error") || strings.HasPrefix(line, "::warning") || strings.HasPrefix(line, "::notice") {
+			annotated = append(annotated, line)
+			if strings.Contains(line, "namespace dev") || strings.Contains(line, "Deployment dev/web") {
+				t.Errorf("annotation on the dev overlay, which the change leaves as it was: %s", line)
+			}
+		}
+	}
+	if len(annotated) == 0 || !strings.Contains(strings.Join(annotated, "\n"), "pss.privileged") {
+		t.Errorf("annotations %v: want the new privileged container", annotated)
+	}
+	if !strings.Contains(stdout, "there before this change (not annotated)") || !strings.Contains(stdout, "pss.hostNamespaces") {
+		t.Errorf("the existing findings are not in the log:\n%s", stdout)
+	}
+
+	sum := all["summary"]
+	order := []string{"## kubegate: ", "### New error (1)", "<details><summary>Existing findings", "### Rendered changes", "#### overlays/dev", "#### overlays/prod", "#### plain/config.yaml"}
+	last := -1
+	for _, s := range order {
+		i := strings.Index(sum, s)
+		if i <= last {
+			t.Errorf("job summary: %q missing or out of order:\n%s", s, sum)
+		}
+		last = i
+	}
+	for _, row := range []string{
+		"| Deployment dev/web | modified | `spec.replicas` | `2` | `3` |",
+		"| Secret prod/db | modified | `stringData.password` | (a Secret's value: hidden) | (changed) |",
+		"| ConfigMap prod/settings | modified | `data.level` | `info` | `debug` |",
+	} {
+		if !strings.Contains(sum, row) {
+			t.Errorf("job summary lacks %q:\n%s", row, sum)
+		}
+	}
+	for _, want := range []string{"new<<%s\n1\n", "existing<<%s\n11\n", "fixed<<%s\n0\n", "changes<<%s\n5\n"} {
+		if want = fmt.Sprintf(want, "_GitHubActionsFileCommandDelimeter_"); !strings.Contains(all["outputs"], want) {
+			t.Errorf("step outputs lack %s:\n%s", want, all["outputs"])
+		}
+	}
+
+	if s := all["r.sarif"]; !strings.Contains(s, `"baselineState": "new"`) || !strings.Contains(s, `"baselineState": "unchanged"`) {
+		t.Errorf("SARIF without baseline states:\n%.2000s", s)
+	}
+	if s := all["cq.json"]; !strings.Contains(s, `"baseline":"new"`) || !strings.Contains(s, `"baseline":"existing"`) {
+		t.Errorf("Code Quality without baseline states:\n%.2000s", s)
+	}
+	if s := all["j.xml"]; !strings.Contains(s, "error (new)") || !strings.Contains(s, "(existing)") {
+		t.Errorf("JUnit without baseline states:\n%.2000s", s)
+	}
+	txt := all["r.txt"]
+	for _, want := range []string{"(existing) [pss.hostNamespaces]", "overlays/prod: modified Deployment prod/web", "  stringData.password: changed (a Secret's value, not shown)", "  data.level: info -> debug", "against the baseline: "} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("text lacks %q:\n%s", want, txt)
+		}
+	}
+}
+
+// In a pull request the action's baseline defaults to the event's base
+// commit when the clone holds it; otherwise every finding is judged and the
+// log says why. An explicit input wins.
+func TestActionBaselineDefault(t *testing.T) {
+	dir := gitRepo(t, blBase, map[string]string{"plain/new.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fresh\n"})
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := r.Head()
+	c, _ := r.CommitObject(head.Hash())
+	base := c.ParentHashes[0].String()
+	event := func(sha string) string {
+		p := filepath.Join(t.TempDir(), "event.json")
+		if err := os.WriteFile(p, []byte(`{"pull_request":{"base":{"sha":"`+sha+`"}}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name, eventName, sha, input string
+		want, note                  string
+	}{
+		{"pull request", "pull_request", base, "", "--baseline=" + base, ""},
+		{"base commit not fetched", "pull_request", "0123456789abcdef0123456789abcdef01234567", "", "", "is not in the clone, so every finding is judged; check out with fetch-depth: 0"},
+		{"push", "push", base, "", "", ""},
+		{"explicit input", "pull_request", base, "HEAD", "--baseline=HEAD", ""},
+	} {
+		var stderr strings.Builder
+		env := Env{WorkDir: dir, Stderr: &stderr, Getenv: func(k string) string {
+			return map[string]string{"GITHUB_EVENT_NAME": tc.eventName, "GITHUB_EVENT_PATH": event(tc.sha), "INPUT_BASELINE": tc.input}[k]
+		}}
+		args, err := actionArgs(env)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got := ""
+		for _, a := range args {
+			if strings.HasPrefix(a, "--baseline") {
+				got = a
+			}
+		}
+		if got != tc.want || (tc.note == "") != (stderr.Len() == 0) || !strings.Contains(stderr.String(), tc.note) {
+			t.Errorf("%s: %q, log %q; want %q, log with %q", tc.name, got, stderr.String(), tc.want, tc.note)
+		}
 	}
 }

@@ -58,6 +58,7 @@ type output struct {
 	format string
 	write  report.WriteFunc
 	file   string // "" is standard output
+	opts   report.Options
 }
 
 // parseOutputs reads the -o FORMAT[=FILE] flags; none means github under
@@ -373,7 +374,9 @@ func ruleInfo(rules []evaluate.Rule) map[string]finding.RuleInfo {
 
 func writeOutput(out output, rep *finding.Report, env Env) error {
 	if out.file == "" || out.file == "-" {
-		return out.write(env.Stdout, rep, report.Options{Color: out.format == "text" && env.isTerminal(env.Stdout)})
+		opts := out.opts
+		opts.Color = out.format == "text" && env.isTerminal(env.Stdout)
+		return out.write(env.Stdout, rep, opts)
 	}
 	path := resolve(env.workDir(), out.file)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -383,7 +386,7 @@ func writeOutput(out output, rep *finding.Report, env Env) error {
 	if err != nil {
 		return err
 	}
-	if err := out.write(f, rep, report.Options{}); err != nil {
+	if err := out.write(f, rep, out.opts); err != nil {
 		f.Close()
 		return err
 	}

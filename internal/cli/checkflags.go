@@ -186,6 +186,9 @@ func (f *checkFlags) options(cfg *config, cfgDir, wd string, src source, env Env
 	if o.outputs, err = parseOutputs(*f.outputs, env); err != nil {
 		return nil, err
 	}
+	for i := range o.outputs {
+		o.outputs[i].opts.ShowChanges = o.showChanges
+	}
 	if *f.kubeVersion != "" {
 		if o.kubeVersion, err = parseKubeVersion(*f.kubeVersion); err != nil {
 			return nil, fmt.Errorf("--kube-version: %v", err)

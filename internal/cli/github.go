@@ -50,6 +50,12 @@ func githubStep(rep *finding.Report, files []string, env Env) (err error) {
 		} {
 			a.SetOutput(kv[0], kv[1])
 		}
+		if b := rep.Summary.BaselineCounts; b != nil {
+			a.SetOutput("new", strconv.Itoa(b.New))
+			a.SetOutput("existing", strconv.Itoa(b.Existing))
+			a.SetOutput("fixed", strconv.Itoa(b.Fixed))
+			a.SetOutput("changes", strconv.Itoa(len(rep.Changes)))
+		}
 	}
 	return nil
 }
