@@ -17,7 +17,7 @@ import (
 
 // gitRepo makes a repository with one commit per map of files ("" deletes
 // a file) and returns its directory; HEAD is the last commit.
-func gitRepo(t *testing.T, commits ...map[string]string) string {
+func gitRepo(t testing.TB, commits ...map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	r, err := git.PlainInit(dir, false)

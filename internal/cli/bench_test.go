@@ -148,3 +148,40 @@ func TestEvaluatorsAgreeOnYardstick(t *testing.T) {
 		t.Errorf("--evaluator wasm: exit %d, %s", code, stderr)
 	}
 }
+
+// BenchmarkCheckBaseline is the yardstick (10,000 resources) in a git
+// repository whose head commit changes five of its files: a plain check
+// against one with --baseline HEAD~1 (the base's tree written out and
+// checked too). The target is at most 2.2 times a plain check.
+func BenchmarkCheckBaseline(b *testing.B) {
+	dir := b.TempDir()
+	writeYardstick(b, dir, 2000)
+	files := map[string]string{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		files[e.Name()] = string(data)
+	}
+	head := map[string]string{}
+	for _, e := range entries[:5] {
+		head[e.Name()] = strings.ReplaceAll(files[e.Name()], "replicas: 2", "replicas: 4")
+	}
+	repo := gitRepo(b, files, head)
+	for _, mode := range []string{"plain", "baseline"} {
+		b.Run(mode, func(b *testing.B) {
+			args := []string{"check", "--offline", "--fail-on", "never", "-o", "json", "."}
+			if mode == "baseline" {
+				args = append(args, "--baseline", "HEAD~1")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if code := Main(context.Background(), args, Env{Stdout: io.Discard, Stderr: io.Discard, WorkDir: repo}); code != ExitOK {
+					b.Fatalf("exit %d", code)
+				}
+			}
+		})
+	}
+}
