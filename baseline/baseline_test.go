@@ -212,3 +212,30 @@ func mapsEqual(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// The same name in two units is two resources; a unit renamed keeps its
+// resources' identity.
+func TestChangesPairByUnit(t *testing.T) {
+	inUnit := func(unit, doc string) *load.Resource {
+		r := resources(t, doc)[0]
+		r.Unit = unit
+		return r
+	}
+	other := strings.Replace(deployment, "image: web:1", "image: web:9", 1)
+	base := []*load.Resource{inUnit("release/all.yaml", other), inUnit("kustomize/base", deployment)}
+	head := []*load.Resource{inUnit("kustomize/base", deployment), inUnit("release/all.yaml", other)}
+	if got := Changes(head, base); len(got) != 0 {
+		t.Errorf("unchanged resources of two units compared across them: %v", changed(got))
+	}
+	// The release file renamed: paired by identity, unchanged.
+	head = []*load.Resource{inUnit("kustomize/base", deployment), inUnit("release/v2.yaml", other)}
+	if got := Changes(head, base); len(got) != 0 {
+		t.Errorf("a renamed file: %v", changed(got))
+	}
+	// One of them edited: that one only, in its unit.
+	head = []*load.Resource{inUnit("kustomize/base", strings.Replace(deployment, "replicas: 2", "replicas: 5", 1)), inUnit("release/all.yaml", other)}
+	got := Changes(head, base)
+	if len(got) != 1 || got[0].Unit != "kustomize/base" || strings.Join(got[0].Fields, ",") != "spec.replicas" {
+		t.Errorf("one edited: %+v", got)
+	}
+}

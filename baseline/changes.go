@@ -17,27 +17,58 @@ import (
 // annotations are ignored, list elements are matched by their merge key
 // (name, mountPath, containerPort, ...) rather than by position, and a
 // Secret's values are never carried, only which of its keys changed.
+//
+// A resource is paired with the one of the same identity that the same
+// unit (kustomization, chart, file) rendered; what is left is paired by
+// identity alone, in order (a file renamed, a base moved), and the rest is
+// added or removed. The same name in two units is two resources: a plain
+// manifest and a kustomize base that both declare Deployment web.
 func Changes(head, base []*load.Resource) []finding.Change {
-	before := map[resourceKey]*load.Resource{}
-	for _, r := range base {
-		before[resourceKeyOf(r.ID())] = r
+	type unitKey struct {
+		res  resourceKey
+		unit string
 	}
-	seen := map[resourceKey]bool{}
-	out := []finding.Change{}
-	for _, r := range head {
-		id := r.ID()
-		k := resourceKeyOf(id)
-		if seen[k] {
-			continue // the same resource twice: a duplicate is not a change
+	before := map[unitKey][]int{}
+	for i, r := range base {
+		k := unitKey{resourceKeyOf(r.ID()), r.Unit}
+		before[k] = append(before[k], i)
+	}
+	pair := make([]int, len(head)) // head index -> base index, or -1
+	used := make([]bool, len(base))
+	for i, r := range head {
+		pair[i] = -1
+		k := unitKey{resourceKeyOf(r.ID()), r.Unit}
+		if js := before[k]; len(js) > 0 {
+			pair[i], used[js[0]] = js[0], true
+			before[k] = js[1:]
 		}
-		seen[k] = true
-		b, ok := before[k]
-		if !ok {
+	}
+	left := map[resourceKey][]int{}
+	for j, r := range base {
+		if !used[j] {
+			k := resourceKeyOf(r.ID())
+			left[k] = append(left[k], j)
+		}
+	}
+	for i, r := range head {
+		if pair[i] >= 0 {
+			continue
+		}
+		k := resourceKeyOf(r.ID())
+		if js := left[k]; len(js) > 0 {
+			pair[i], used[js[0]] = js[0], true
+			left[k] = js[1:]
+		}
+	}
+	out := []finding.Change{}
+	for i, r := range head {
+		id := r.ID()
+		if pair[i] < 0 {
 			out = append(out, finding.Change{Resource: id, Change: "added", Unit: r.Unit})
 			continue
 		}
 		d := differ{secret: isSecret(id)}
-		d.diff(load.Path{}, clean(b.Object), clean(r.Object))
+		d.diff(load.Path{}, clean(base[pair[i]].Object), clean(r.Object))
 		if len(d.values) == 0 {
 			continue
 		}
@@ -47,10 +78,8 @@ func Changes(head, base []*load.Resource) []finding.Change {
 		}
 		out = append(out, c)
 	}
-	for _, r := range base {
-		k := resourceKeyOf(r.ID())
-		if !seen[k] {
-			seen[k] = true
+	for j, r := range base {
+		if !used[j] {
 			out = append(out, finding.Change{Resource: r.ID(), Change: "removed", Unit: r.Unit})
 		}
 	}

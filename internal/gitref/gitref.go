@@ -16,10 +16,17 @@ import (
 	"strings"
 	"testing/fstest"
 
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	format "github.com/go-git/go-git/v5/plumbing/format/config"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
 // Tree is a commit's tree in the repository that holds a working directory.
@@ -29,6 +36,7 @@ type Tree struct {
 	Root, Ref string
 	Commit    plumbing.Hash
 	tree      *object.Tree
+	repo      *git.Repository
 }
 
 // Open finds the repository holding workDir and the commit ref names (a
@@ -36,7 +44,7 @@ type Tree struct {
 // names the option in messages ("--baseline"). A ref the clone lacks is an
 // error saying how to fetch it.
 func Open(workDir, ref, flag string) (*Tree, error) {
-	repo, err := git.PlainOpenWithOptions(workDir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	repo, err := open(workDir)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %s is not in a git repository (%v)", flag, ref, workDir, err)
 	}
@@ -69,8 +77,94 @@ func Open(workDir, ref, flag string) (*Tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: the tree of commit %s is not in this clone (%v); fetch it, or clone with history (actions/checkout with fetch-depth: 0)", flag, ref, h, err)
 	}
-	t.Commit, t.tree = c.Hash, tree
+	t.Commit, t.tree, t.repo = c.Hash, tree, repo
 	return t, nil
+}
+
+// open opens the repository holding dir as git.PlainOpenWithOptions does
+// (the .git directory found upwards, a linked worktree's .git file and
+// common directory followed), read-only, with its configuration seen
+// without the extensions that only change how git writes or where it
+// reads its configuration: go-git refuses a repository that has any, and
+// `git sparse-checkout` (actions/checkout's sparse-checkout too) turns on
+// worktreeConfig.
+func open(dir string) (*git.Repository, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		fi, err := os.Stat(filepath.Join(dir, ".git"))
+		if err == nil {
+			dot := osfs.New(filepath.Join(dir, ".git"))
+			if !fi.IsDir() {
+				b, err := os.ReadFile(filepath.Join(dir, ".git"))
+				if err != nil {
+					return nil, err
+				}
+				gitdir, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "gitdir: ")
+				if !ok {
+					return nil, errors.New(".git file has no gitdir: line")
+				}
+				if !filepath.IsAbs(gitdir) {
+					gitdir = filepath.Join(dir, gitdir)
+				}
+				dot = osfs.New(gitdir)
+			}
+			var fsys billy.Filesystem = dot
+			if b, err := os.ReadFile(filepath.Join(dot.Root(), "commondir")); err == nil {
+				common := strings.TrimSpace(string(b))
+				if !filepath.IsAbs(common) {
+					common = filepath.Join(dot.Root(), common)
+				}
+				fsys = dotgit.NewRepositoryFilesystem(dot, osfs.New(common))
+			}
+			st := readStorer{filesystem.NewStorage(fsys, cache.NewObjectLRUDefault())}
+			return git.Open(st, osfs.New(dir))
+		}
+		if !os.IsNotExist(err) {
+			return nil, err
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil, git.ErrRepositoryNotExists
+		}
+		dir = parent
+	}
+}
+
+// readSafe are the extensions reading objects and refs does not depend on.
+var readSafe = map[string]bool{"worktreeconfig": true, "partialclone": true, "preciousobjects": true, "noop": true}
+
+// readStorer is a storage whose configuration leaves out readSafe
+// extensions; kubegate never writes through it.
+type readStorer struct{ *filesystem.Storage }
+
+func (s readStorer) Config() (*config.Config, error) {
+	cfg, err := s.Storage.Config()
+	if err != nil || cfg.Raw == nil || !cfg.Raw.HasSection("extensions") {
+		return cfg, err
+	}
+	sec := cfg.Raw.Section("extensions")
+	var kept []*format.Option
+	for _, o := range sec.Options {
+		if !readSafe[strings.ToLower(o.Key)] {
+			kept = append(kept, o)
+		}
+	}
+	c := *cfg
+	raw := *cfg.Raw
+	raw.Sections = nil
+	for _, x := range cfg.Raw.Sections {
+		if x == sec {
+			y := *x
+			y.Options = kept
+			x = &y
+		}
+		raw.Sections = append(raw.Sections, x)
+	}
+	c.Raw = &raw
+	return &c, nil
 }
 
 // Rel is a working-tree path relative to the repository root, with "/";
@@ -148,40 +242,61 @@ func (t *Tree) Name(abs string) (string, bool) {
 // left out. Files are streamed; maxBytes bounds their total size.
 func (t *Tree) Write(dir string, maxBytes int64) error {
 	var total int64
-	return t.tree.Files().ForEach(func(f *object.File) error {
-		if !filepath.IsLocal(filepath.FromSlash(f.Name)) || strings.HasPrefix(path.Clean(f.Name), ".git/") {
-			return nil // never written by git; refuse to write outside dir
-		}
-		dst := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		switch f.Mode {
-		case filemode.Symlink:
-			target, err := f.Contents()
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, dst)
-		case filemode.Regular, filemode.Executable:
-		default:
+	w := object.NewTreeWalker(t.tree, true, nil)
+	defer w.Close()
+	for {
+		name, e, err := w.Next()
+		if err == io.EOF {
 			return nil
 		}
-		out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 		if err != nil {
-			return err
+			return fmt.Errorf("reading the tree at %s: %v", t.Ref, err)
 		}
-		defer out.Close()
-		total += f.Size
+		if e.Mode != filemode.Regular && e.Mode != filemode.Executable && e.Mode != filemode.Symlink {
+			continue // directories are made as needed; submodules left out
+		}
+		if !filepath.IsLocal(filepath.FromSlash(name)) || strings.HasPrefix(path.Clean(name), ".git/") {
+			continue // never written by git; refuse to write outside dir
+		}
+		blob, err := t.repo.BlobObject(e.Hash)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return fmt.Errorf("the clone lacks the content of %s at %s (a partial clone, or objects missing); fetch it (git fetch --refetch origin), or clone without --filter", name, t.Ref)
+		}
+		if err != nil {
+			return fmt.Errorf("%s at %s: %v", name, t.Ref, err)
+		}
+		total += blob.Size
 		if total > maxBytes {
-			return fmt.Errorf("the tree at %s holds more than %d bytes (at %s)", t.Ref, maxBytes, f.Name)
+			return fmt.Errorf("the tree at %s holds more than %d bytes (at %s)", t.Ref, maxBytes, name)
 		}
-		r, err := f.Reader()
+		if err := writeBlob(filepath.Join(dir, filepath.FromSlash(name)), blob, e.Mode == filemode.Symlink); err != nil {
+			return fmt.Errorf("%s at %s: %v", name, t.Ref, err)
+		}
+	}
+}
+
+// writeBlob writes a blob as a file, or as a symbolic link to the path it
+// holds.
+func writeBlob(dst string, blob *object.Blob, link bool) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	r, err := blob.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if link {
+		target, err := io.ReadAll(io.LimitReader(r, 4096))
 		if err != nil {
 			return err
 		}
-		defer r.Close()
-		_, err = io.Copy(out, r)
-		return errors.Join(err, out.Close())
-	})
+		return os.Symlink(string(target), dst)
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, r)
+	return errors.Join(err, out.Close())
 }
