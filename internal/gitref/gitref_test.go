@@ -148,3 +148,27 @@ func TestShallowClone(t *testing.T) {
 		t.Errorf("HEAD~1 of a shallow clone: %v", err)
 	}
 }
+
+// A sparse checkout (git sparse-checkout, actions/checkout's
+// sparse-checkout) turns on the worktreeConfig extension, which go-git
+// alone refuses; reading at a ref must still work.
+func TestSparseCheckout(t *testing.T) {
+	dir := repo(t, map[string]string{"app/a.yaml": "1\n", "docs/x.md": "x\n"}, map[string]string{"app/a.yaml": "2\n"})
+	if out, err := exec.Command("git", "-C", dir, "sparse-checkout", "set", "app").CombinedOutput(); err != nil {
+		t.Fatalf("git sparse-checkout: %v\n%s", err, out)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(dir, ".git", "config"))
+	if !strings.Contains(strings.ToLower(string(cfg)), "worktreeconfig = true") {
+		t.Fatalf("git did not turn on worktreeConfig:\n%s", cfg)
+	}
+	if _, err := git.PlainOpen(dir); err == nil {
+		t.Log("go-git now opens worktreeConfig repositories itself: open's work-around may go")
+	}
+	tr, err := Open(dir, "HEAD~1", "--baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := tr.ReadFile(filepath.Join(dir, "app/a.yaml")); err != nil || string(b) != "1\n" {
+		t.Errorf("%q %v", b, err)
+	}
+}
