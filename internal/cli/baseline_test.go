@@ -377,3 +377,35 @@ func TestActionBaselineDefault(t *testing.T) {
 		}
 	}
 }
+
+// Baselined shards merge into the report of one baselined run: the same
+// findings with their states, the same fixed findings and changes.
+func TestBaselineShardsMerge(t *testing.T) {
+	fixed := strings.Replace(blDeployment, "      hostNetwork: true\n", "", 1)
+	dir := gitRepo(t, blBase, map[string]string{
+		"base/deployment.yaml":        fixed,
+		"overlays/prod/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext: {privileged: true}\n",
+		"plain/config.yaml":           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: prod\ndata:\n  level: debug\n",
+	})
+	paths := []string{"overlays/dev", "overlays/prod", "plain"}
+	whole, _, _, wantCode := blCheck(t, dir, append([]string{"--baseline", "HEAD~1"}, paths...)...)
+	var files []string
+	for i := 1; i <= 2; i++ {
+		f := filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
+		if _, stderr, code := runAt(t, dir, "2026-12-03", append([]string{"check", "--baseline", "HEAD~1", "--shard", fmt.Sprintf("%d/2", i), "-o", "json=" + f}, paths...)...); code == ExitError {
+			t.Fatalf("shard %d: %s", i, stderr)
+		}
+		files = append(files, f)
+	}
+	stdout, stderr, code := runAt(t, dir, "2026-12-03", append([]string{"merge", "-o", "json"}, files...)...)
+	if code != wantCode {
+		t.Errorf("merge: exit %d, want %d as the whole run: %s", code, wantCode, stderr)
+	}
+	merged := decodeReport(t, stdout)
+	if merged.Summary.BaselineCounts == nil || *merged.Summary.BaselineCounts != *whole.Summary.BaselineCounts {
+		t.Errorf("merged counts %+v, whole %+v", merged.Summary.BaselineCounts, whole.Summary.BaselineCounts)
+	}
+	if len(merged.Fixed) != len(whole.Fixed) || len(merged.Changes) != len(whole.Changes) || len(merged.Fixed) == 0 || len(merged.Changes) == 0 {
+		t.Errorf("merged: %d fixed, %d changes; whole: %d, %d", len(merged.Fixed), len(merged.Changes), len(whole.Fixed), len(whole.Changes))
+	}
+}
