@@ -87,6 +87,18 @@ func resources(t *testing.T, docs ...string) []*load.Resource {
 	return out
 }
 
+// containers are the Deployment's containers, which TestChanges reorders.
+const containers = `        - name: web
+          image: web:1
+          env:
+            - {name: A, value: "1"}
+            - {name: B, value: "2"}
+          ports:
+            - {containerPort: 8080}
+        - name: sidecar
+          image: proxy:1
+`
+
 const deployment = `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -100,16 +112,7 @@ spec:
   template:
     spec:
       containers:
-        - name: web
-          image: web:1
-          env:
-            - {name: A, value: "1"}
-            - {name: B, value: "2"}
-          ports:
-            - {containerPort: 8080}
-        - name: sidecar
-          image: proxy:1
-      volumes:
+` + containers + `      volumes:
         - {name: data, emptyDir: {}}
 `
 
@@ -125,16 +128,7 @@ func TestChanges(t *testing.T) {
 	// Reordered containers and env, a changed image, bookkeeping
 	// annotations changed: only the image and the new env entry differ.
 	head := strings.NewReplacer(
-		`        - name: web
-          image: web:1
-          env:
-            - {name: A, value: "1"}
-            - {name: B, value: "2"}
-          ports:
-            - {containerPort: 8080}
-        - name: sidecar
-          image: proxy:1
-`, `        - name: sidecar
+		containers, `        - name: sidecar
           image: proxy:1
         - name: web
           image: web:2

@@ -7,53 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/kubegate/kubegate/finding"
+	"github.com/kubegate/kubegate/internal/gitref/gitreftest"
 )
-
-// gitRepo makes a repository with one commit per map of files ("" deletes
-// a file) and returns its directory; HEAD is the last commit.
-func gitRepo(t testing.TB, commits ...map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	r, err := git.PlainInit(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wt, err := r.Worktree()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, files := range commits {
-		for name, content := range files {
-			p := filepath.Join(dir, filepath.FromSlash(name))
-			if content == "" {
-				if err := os.Remove(p); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-			t.Fatal(err)
-		}
-		sig := &object.Signature{Name: "ci", Email: "ci@example.com", When: time.Date(2026, 12, 3, 9, i, 0, 0, time.UTC)}
-		if _, err := wt.Commit("commit", &git.CommitOptions{Author: sig, Committer: sig, AllowEmptyCommits: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 const blDeployment = `apiVersion: apps/v1
 kind: Deployment
@@ -105,7 +64,7 @@ func blCheck(t *testing.T, dir string, args ...string) (finding.Report, string, 
 }
 
 func TestBaseline(t *testing.T) {
-	dir := gitRepo(t, blBase, map[string]string{
+	dir := gitreftest.Repo(t, blBase, map[string]string{
 		// Lines shift above the existing hostNetwork error.
 		"base/deployment.yaml": "# the web tier\n# owned by the shop team\n" + blDeployment,
 		// A new error in the prod overlay's patch: privileged.
@@ -196,7 +155,7 @@ func TestBaseline(t *testing.T) {
 func TestBaselineFixedAndSharedBase(t *testing.T) {
 	fixed := strings.Replace(blDeployment, "      hostNetwork: true\n", "", 1)
 	fixed = strings.Replace(fixed, "replicas: 2", "replicas: 3", 1)
-	dir := gitRepo(t, blBase, map[string]string{"base/deployment.yaml": fixed})
+	dir := gitreftest.Repo(t, blBase, map[string]string{"base/deployment.yaml": fixed})
 	r, _, _, code := blCheck(t, dir, "--baseline", "HEAD~1", "overlays/dev", "overlays/prod")
 	var gone []string
 	for _, f := range r.Fixed {
@@ -225,7 +184,7 @@ func TestBaselineFixedAndSharedBase(t *testing.T) {
 
 // A REF the clone does not have is exit 2 naming it, before any work.
 func TestBaselineUnknownRef(t *testing.T) {
-	dir := gitRepo(t, blBase)
+	dir := gitreftest.Repo(t, blBase)
 	_, stderr, code := runAt(t, dir, "2026-12-03", "check", "--baseline", "origin/main", "plain")
 	if code != ExitError || !strings.Contains(stderr, "--baseline origin/main: no such commit, branch or tag in this clone") {
 		t.Errorf("exit %d: %s", code, stderr)
@@ -241,7 +200,7 @@ func TestBaselineUnknownRef(t *testing.T) {
 // ones collapsed, and the rendered changes by kustomization. A Secret's
 // values appear nowhere.
 func TestBaselineReports(t *testing.T) {
-	dir := gitRepo(t, blBase, map[string]string{
+	dir := gitreftest.Repo(t, blBase, map[string]string{
 		"base/deployment.yaml":        strings.Replace(blDeployment, "replicas: 2", "replicas: 3", 1),
 		"overlays/prod/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext: {privileged: true}\n",
 		"base/secret.yaml":            strings.Replace(blSecret, "hunter2-base", "hunter2-head", 1),
@@ -334,7 +293,7 @@ func TestBaselineReports(t *testing.T) {
 // commit when the clone holds it; otherwise every finding is judged and the
 // log says why. An explicit input wins.
 func TestActionBaselineDefault(t *testing.T) {
-	dir := gitRepo(t, blBase, map[string]string{"plain/new.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fresh\n"})
+	dir := gitreftest.Repo(t, blBase, map[string]string{"plain/new.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fresh\n"})
 	r, err := git.PlainOpen(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +341,7 @@ func TestActionBaselineDefault(t *testing.T) {
 // findings with their states, the same fixed findings and changes.
 func TestBaselineShardsMerge(t *testing.T) {
 	fixed := strings.Replace(blDeployment, "      hostNetwork: true\n", "", 1)
-	dir := gitRepo(t, blBase, map[string]string{
+	dir := gitreftest.Repo(t, blBase, map[string]string{
 		"base/deployment.yaml":        fixed,
 		"overlays/prod/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext: {privileged: true}\n",
 		"plain/config.yaml":           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: prod\ndata:\n  level: debug\n",

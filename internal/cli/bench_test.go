@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kubegate/kubegate/internal/gitref/gitreftest"
 )
 
 // writeYardstick writes the speed yardstick's manifest set (a Go port of
@@ -169,7 +171,7 @@ func BenchmarkCheckBaseline(b *testing.B) {
 	for _, e := range entries[:5] {
 		head[e.Name()] = strings.ReplaceAll(files[e.Name()], "replicas: 2", "replicas: 4")
 	}
-	repo := gitRepo(b, files, head)
+	repo := gitreftest.Repo(b, files, head)
 	for _, mode := range []string{"plain", "baseline"} {
 		b.Run(mode, func(b *testing.B) {
 			args := []string{"check", "--offline", "--fail-on", "never", "-o", "json", "."}

@@ -7,59 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/kubegate/kubegate/internal/gitref/gitreftest"
 )
 
-// repo makes a repository in a new directory with one commit per map of
-// files (a value "->target" is a symbolic link), and returns its directory.
-func repo(t *testing.T, commits ...map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	r, err := git.PlainInit(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wt, err := r.Worktree()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, files := range commits {
-		for name, content := range files {
-			p := filepath.Join(dir, filepath.FromSlash(name))
-			os.Remove(p)
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if target, ok := strings.CutPrefix(content, "->"); ok {
-				err = os.Symlink(target, p)
-			} else if content == "" {
-				err = os.Remove(p)
-				if os.IsNotExist(err) {
-					err = nil
-				}
-			} else {
-				err = os.WriteFile(p, []byte(content), 0o644)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-			t.Fatal(err)
-		}
-		sig := &object.Signature{Name: "ci", Email: "ci@example.com", When: time.Date(2026, 12, 3, 10, i, 0, 0, time.UTC)}
-		if _, err := wt.Commit("commit", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 func TestReadAtRef(t *testing.T) {
-	dir := repo(t,
+	dir := gitreftest.Repo(t,
 		map[string]string{"app/a.yaml": "base\n", "policy/p.rego": "package p\n", "link.yaml": "->app/a.yaml"},
 		map[string]string{"app/a.yaml": "head\n", "app/b.yaml": "new\n"},
 	)
@@ -115,7 +70,7 @@ func TestReadAtRef(t *testing.T) {
 }
 
 func TestRefErrors(t *testing.T) {
-	dir := repo(t, map[string]string{"a.yaml": "a\n"})
+	dir := gitreftest.Repo(t, map[string]string{"a.yaml": "a\n"})
 	r, err := git.PlainOpen(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +93,7 @@ func TestRefErrors(t *testing.T) {
 
 // A shallow clone lacking the base commit says how to fetch it.
 func TestShallowClone(t *testing.T) {
-	src := repo(t, map[string]string{"a.yaml": "1\n"}, map[string]string{"a.yaml": "2\n"})
+	src := gitreftest.Repo(t, map[string]string{"a.yaml": "1\n"}, map[string]string{"a.yaml": "2\n"})
 	dst := filepath.Join(t.TempDir(), "clone")
 	if out, err := exec.Command("git", "clone", "--quiet", "--depth=1", "file://"+src, dst).CombinedOutput(); err != nil {
 		t.Fatalf("git clone: %v\n%s", err, out)
@@ -153,7 +108,7 @@ func TestShallowClone(t *testing.T) {
 // sparse-checkout) turns on the worktreeConfig extension, which go-git
 // alone refuses; reading at a ref must still work.
 func TestSparseCheckout(t *testing.T) {
-	dir := repo(t, map[string]string{"app/a.yaml": "1\n", "docs/x.md": "x\n"}, map[string]string{"app/a.yaml": "2\n"})
+	dir := gitreftest.Repo(t, map[string]string{"app/a.yaml": "1\n", "docs/x.md": "x\n"}, map[string]string{"app/a.yaml": "2\n"})
 	if out, err := exec.Command("git", "-C", dir, "sparse-checkout", "set", "app").CombinedOutput(); err != nil {
 		t.Fatalf("git sparse-checkout: %v\n%s", err, out)
 	}
