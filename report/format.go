@@ -15,6 +15,10 @@ type Options struct {
 	// ShowChanges prints the rendered changes against the baseline, field
 	// by field (text only; --show-changes).
 	ShowChanges bool
+	// AnnotatedOn is the check run that carries every finding as an
+	// annotation (github only): the workflow-command annotations are then
+	// left out, and the log lists the findings.
+	AnnotatedOn string
 }
 
 // WriteFunc writes a whole report in one format.

@@ -287,7 +287,7 @@ func TestGitHubSummaryLimit(t *testing.T) {
 }
 
 func TestMarkdownCell(t *testing.T) {
-	if got := mdCell("a|b\nc <script>&"); got != `a\|b c &lt;script&gt;&amp;` {
+	if got := MarkdownCell("a|b\nc <script>&"); got != `a\|b c &lt;script&gt;&amp;` {
 		t.Errorf("mdCell = %q", got)
 	}
 }

@@ -34,7 +34,7 @@ type githubItem struct {
 // saying how many more there are when there are more. Everything that is
 // not annotated is printed as a plain log line, so the log still holds
 // every finding; the job summary (WriteGitHubSummary) lists them all.
-func writeGitHub(w io.Writer, r *finding.Report, _ Options) (err error) {
+func writeGitHub(w io.Writer, r *finding.Report, opts Options) (err error) {
 	bw := bufio.NewWriter(w)
 	defer func() {
 		// go-githubactions panics when it cannot write.
@@ -43,6 +43,23 @@ func writeGitHub(w io.Writer, r *finding.Report, _ Options) (err error) {
 		}
 	}()
 	a := githubactions.New(githubactions.WithWriter(bw))
+	if opts.AnnotatedOn != "" {
+		// The check run carries every finding: no workflow commands, so
+		// that nothing is annotated twice; the log still lists them.
+		a.Group(fmt.Sprintf("kubegate: %s and %s, annotated on the check run %s", noun2(len(r.Findings), "finding"), noun2(len(r.Errors), "input error"), opts.AnnotatedOn))
+		for _, e := range r.Errors {
+			bw.WriteString(strings.ReplaceAll("error: "+e.Error(), "::", ": :") + "\n")
+		}
+		for _, f := range r.Findings {
+			line := fmt.Sprintf("%s: %s: %s: %s [%s]", f.Severity, f.Location, f.Resource, f.Message, f.Rule)
+			if f.Baseline != "" {
+				line += " (" + f.Baseline + ")"
+			}
+			bw.WriteString(strings.ReplaceAll(line, "::", ": :") + "\n")
+		}
+		a.EndGroup()
+		return bw.Flush()
+	}
 	var items []githubItem
 	for _, e := range r.Errors {
 		items = append(items, githubItem{
@@ -161,6 +178,9 @@ func findingMessage(f finding.Finding) string {
 	return f.Resource.String() + ": " + f.Message + f.AlsoAt()
 }
 
+// noun2 is n and word, in the plural unless n is 1.
+func noun2(n int, word string) string { return fmt.Sprintf("%d %s", n, noun(n, word)) }
+
 // noun is word, in the plural unless n is 1.
 func noun(n int, word string) string {
 	if n == 1 {
@@ -222,7 +242,7 @@ func WriteGitHubSummary(w io.Writer, r *finding.Report, ctx GitHubContext) error
 	if len(r.Errors) > 0 {
 		b.WriteString("### Inputs that could not be evaluated\n\n| where | problem |\n| --- | --- |\n")
 		for _, e := range r.Errors {
-			add(fmt.Sprintf("| %s | %s |\n", ctx.link(finding.Location{File: e.File, Line: e.Line}), mdCell(e.Message)))
+			add(fmt.Sprintf("| %s | %s |\n", ctx.Link(finding.Location{File: e.File, Line: e.Line}), MarkdownCell(e.Message)))
 		}
 		b.WriteString("\n")
 	}
@@ -231,7 +251,7 @@ func WriteGitHubSummary(w io.Writer, r *finding.Report, ctx GitHubContext) error
 			fmt.Fprintf(&b, "%s\n\n| where | resource | rule | message |\n| --- | --- | --- | --- |\n", heading)
 		}
 		for _, f := range fs {
-			add(fmt.Sprintf("| %s | %s | `%s` | %s |\n", ctx.link(f.Location), mdCell(f.Resource.String()), f.Rule, mdCell(f.Message)))
+			add(fmt.Sprintf("| %s | %s | `%s` | %s |\n", ctx.Link(f.Location), MarkdownCell(f.Resource.String()), f.Rule, MarkdownCell(f.Message)))
 		}
 		if !full {
 			b.WriteString("\n")
@@ -280,7 +300,7 @@ func WriteGitHubSummary(w io.Writer, r *finding.Report, ctx GitHubContext) error
 			fmt.Fprintf(&b, "### Waived by exceptions (%d)\n\n| where | resource | rule | reason | waived at | expires |\n| --- | --- | --- | --- | --- | --- |\n", len(r.Suppressed))
 		}
 		for _, x := range r.Suppressed {
-			add(fmt.Sprintf("| %s | %s | `%s` | %s | %s | %s |\n", ctx.link(x.Location), mdCell(x.Resource.String()), x.Rule, mdCell(x.Reason), ctx.link(x.By), cmp.Or(x.Expires, "never")))
+			add(fmt.Sprintf("| %s | %s | `%s` | %s | %s | %s |\n", ctx.Link(x.Location), MarkdownCell(x.Resource.String()), x.Rule, MarkdownCell(x.Reason), ctx.Link(x.By), cmp.Or(x.Expires, "never")))
 		}
 		if !full {
 			b.WriteString("\n")
@@ -308,20 +328,20 @@ func writeChanges(b *strings.Builder, cs []finding.Change, add func(string), ful
 		if c.Unit != unit {
 			unit = c.Unit
 			if !*full {
-				fmt.Fprintf(b, "\n#### %s\n\n| resource | change | field | before | after |\n| --- | --- | --- | --- | --- |\n", mdCell(cmp.Or(unit, "(input)")))
+				fmt.Fprintf(b, "\n#### %s\n\n| resource | change | field | before | after |\n| --- | --- | --- | --- | --- |\n", MarkdownCell(cmp.Or(unit, "(input)")))
 			}
 		}
-		res := mdCell(c.Resource.String())
+		res := MarkdownCell(c.Resource.String())
 		if len(c.Values) == 0 {
 			fields := ""
 			if len(c.Fields) > 0 {
 				fields = "`" + strings.Join(c.Fields, "`, `") + "`"
 			}
-			add(fmt.Sprintf("| %s | %s | %s | | |\n", res, c.Change, mdCell(fields)))
+			add(fmt.Sprintf("| %s | %s | %s | | |\n", res, c.Change, MarkdownCell(fields)))
 			continue
 		}
 		for _, v := range c.Values {
-			before, after := "`"+mdCell(v.Before)+"`", "`"+mdCell(v.After)+"`"
+			before, after := "`"+MarkdownCell(v.Before)+"`", "`"+MarkdownCell(v.After)+"`"
 			switch {
 			case v.Hidden:
 				before, after = "(a Secret's value: hidden)", "(changed)"
@@ -330,7 +350,7 @@ func writeChanges(b *strings.Builder, cs []finding.Change, add func(string), ful
 			case v.After == "":
 				after = "(removed)"
 			}
-			add(fmt.Sprintf("| %s | %s | `%s` | %s | %s |\n", res, c.Change, mdCell(v.Field), before, after))
+			add(fmt.Sprintf("| %s | %s | `%s` | %s | %s |\n", res, c.Change, MarkdownCell(v.Field), before, after))
 		}
 	}
 	if !*full {
@@ -356,16 +376,16 @@ func imageRow(im finding.Image) string {
 	if im.NotChecked != "" {
 		digest, sig = "not checked: "+im.NotChecked, ""
 	}
-	return fmt.Sprintf("| `%s` | %s | %s | %s | %s |\n", im.Ref, mdCell(digest), mdCell(sig), pkgs, mdCell(im.SBOM))
+	return fmt.Sprintf("| `%s` | %s | %s | %s | %s |\n", im.Ref, MarkdownCell(digest), MarkdownCell(sig), pkgs, MarkdownCell(im.SBOM))
 }
 
-// link is a location as Markdown: a link to the line in the commit when the
+// Link is a location as Markdown: a link to the line in the commit when the
 // context allows, else the plain location.
-func (c GitHubContext) link(l finding.Location) string {
+func (c GitHubContext) Link(l finding.Location) string {
 	if l.File == "" {
 		return "(no file)"
 	}
-	text := mdCell(l.String())
+	text := MarkdownCell(l.String())
 	if c.ServerURL == "" || c.Repository == "" || c.SHA == "" {
 		return text
 	}
@@ -387,8 +407,8 @@ func (c GitHubContext) link(l finding.Location) string {
 	return "[" + text + "](" + u + ")"
 }
 
-// mdCell makes text safe in a Markdown table cell: no line breaks, no
+// MarkdownCell makes text safe in a Markdown table cell: no line breaks, no
 // column separators, no HTML.
-func mdCell(s string) string {
+func MarkdownCell(s string) string {
 	return strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;", "&", "&amp;").Replace(s)
 }

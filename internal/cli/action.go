@@ -30,6 +30,7 @@ const (
 	single  inputKind = iota // one value: --flag=VALUE
 	multi                    // one value per line: --flag=VALUE each
 	boolean                  // true: --flag; false or empty: nothing
+	token                    // no flag: read as the GitHub API token (publishGitHub)
 )
 
 // actionInputs are action.yml's inputs, in the order their flags are
@@ -59,6 +60,9 @@ var actionInputs = []actionInput{
 	{"allowed-registry", "allowed-registry", multi},
 	{"shard", "shard", single},
 	{"evaluator", "evaluator", single},
+	{"check-name", "github-check-name", single},
+	{"comment", "github-comment", single},
+	{"github-token", "", token},
 	{"paths", "", multi},
 }
 
@@ -78,7 +82,10 @@ func runAction(ctx context.Context, args []string, env Env) int {
 		var b strings.Builder
 		for _, in := range actionInputs {
 			to := "PATH arguments"
-			if in.flag != "" {
+			switch {
+			case in.kind == token:
+				to = "the token for GitHub's API"
+			case in.flag != "":
 				to = "--" + in.flag
 			}
 			fmt.Fprintf(&b, "  %-22s %-28s %s\n", in.name, inputEnv(in.name), to)

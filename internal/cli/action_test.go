@@ -130,7 +130,7 @@ func TestActionYAMLMatchesTheMapping(t *testing.T) {
 	var declared, mapped []string
 	for name, in := range meta.Inputs {
 		declared = append(declared, name)
-		if in.Default != nil {
+		if in.Default != nil && !(name == "github-token" && *in.Default == "${{ github.token }}") {
 			t.Errorf("input %s has a default (%q): leave it empty so that check's default applies", name, *in.Default)
 		}
 		if in.Required {

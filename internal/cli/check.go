@@ -41,6 +41,7 @@ type checkOptions struct {
 	cfgDir      string  // the configuration file's directory (absolute)
 	// baseline is --baseline REF; failOnExisting and showChanges go with it.
 	baseline       string
+	github         githubOptions
 	failOnExisting bool
 	showChanges    bool
 	policies       []string
@@ -215,7 +216,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	if len(rep.Errors) > 0 {
 		code = ExitError
 	}
-	return finish(o.outputs, rep, code, env)
+	return finish(ctx, o.outputs, o.github, rep, code, env)
 }
 
 // loadOptions are load's options for a run whose relative paths start at
@@ -279,9 +280,16 @@ func uncheckedFindings(us []load.Unchecked) []finding.Finding {
 
 // finish writes every output and, under GitHub Actions, the job summary
 // and the step outputs; a failure to write is exit 2.
-func finish(outputs []output, rep *finding.Report, code int, env Env) int {
+func finish(ctx context.Context, outputs []output, gh githubOptions, rep *finding.Report, code int, env Env) int {
 	var files []string
+	pub := publishGitHub(ctx, gh, rep, code, env)
 	for _, out := range outputs {
+		if out.format == "github" {
+			out.opts.AnnotatedOn = pub.CheckRun
+			if !pub.Annotated {
+				out.opts.AnnotatedOn = ""
+			}
+		}
 		if err := writeOutput(out, rep, env); err != nil {
 			fmt.Fprintf(env.Stderr, "kubegate: writing %s output: %v\n", out.format, err)
 			code = ExitError
@@ -290,7 +298,7 @@ func finish(outputs []output, rep *finding.Report, code int, env Env) int {
 		}
 	}
 	if env.getenv("GITHUB_ACTIONS") == "true" {
-		if err := githubStep(rep, files, env); err != nil {
+		if err := githubStep(rep, files, pub, env); err != nil {
 			fmt.Fprintf(env.Stderr, "kubegate: writing the GitHub job summary and outputs: %v\n", err)
 			code = ExitError
 		}

@@ -30,13 +30,15 @@ type checkFlags struct {
 	enforce, warn, audit, failOn, shard, kubeVersion *string
 	offline, allowRemote, debug, help                *bool
 	images                                           *imageFlags
+	comment                                          *bool
+	checkName                                        *string
 	limits                                           func() (load.Limits, error)
 }
 
 func newCheckFlags() *checkFlags {
 	fs := pflag.NewFlagSet("kubegate check", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return &checkFlags{
+	f := &checkFlags{
 		fs:             fs,
 		outputs:        fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable; FORMAT is text, json, sarif, junit, gitlab or github (default github under GitHub Actions, else text)"),
 		configFile:     fs.String("config", "", "configuration `FILE` (default .kubegate.yaml at the repository root, if there is one)"),
@@ -65,6 +67,8 @@ func newCheckFlags() *checkFlags {
 		debug:          fs.Bool("debug", false, "print to standard error which rules OPA's topdown evaluates rather than the plan evaluator, and why"),
 		help:           fs.BoolP("help", "h", false, "show this help"),
 	}
+	f.comment, f.checkName = addGitHubFlags(fs)
+	return f
 }
 
 // parseCheck reads the check command's flags and configuration file into
@@ -143,7 +147,7 @@ func (f *checkFlags) underConfig(cfg *config) {
 // file against the file's directory, those on the command line against
 // the working directory.
 func (f *checkFlags) options(cfg *config, cfgDir, wd string, src source, env Env) (*checkOptions, error) {
-	o := &checkOptions{baseline: *f.baseline, failOnExisting: *f.failOnExisting, showChanges: *f.showChanges, offline: *f.offline, allowRemote: *f.allowRemote, paths: f.fs.Args(), exemptNS: *f.exemptNS, exemptRC: *f.exemptRC, namespaces: *f.namespaces, src: src, debug: *f.debug}
+	o := &checkOptions{github: githubOptions{comment: *f.comment, checkName: *f.checkName}, baseline: *f.baseline, failOnExisting: *f.failOnExisting, showChanges: *f.showChanges, offline: *f.offline, allowRemote: *f.allowRemote, paths: f.fs.Args(), exemptNS: *f.exemptNS, exemptRC: *f.exemptRC, namespaces: *f.namespaces, src: src, debug: *f.debug}
 	for _, d := range cfg.Policies {
 		o.policies = append(o.policies, resolve(cfgDir, d))
 	}

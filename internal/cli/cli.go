@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ type Env struct {
 	WorkDir string
 	// Now is the clock exceptions expire by; nil means time.Now.
 	Now func() time.Time
+	// HTTP is the client for GitHub's API (tests point it at a fake);
+	// nil means a default one.
+	HTTP *http.Client
 }
 
 // workDir is where relative paths start: WorkDir, else the process's.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ func runMerge(args []string, env Env) int {
 	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable, as for check")
 	failOn := fs.String("fail-on", "error", "exit 1 when a finding is at or above `SEVERITY`: error, warning, notice or never")
 	failOnExisting := fs.Bool("fail-on-existing", false, "for reports made with --baseline, let --fail-on judge existing findings too, not only new ones")
+	comment, checkName := addGitHubFlags(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
 		return errorf(env, "merge: %v (see kubegate merge --help)", err)
@@ -80,7 +82,7 @@ func runMerge(args []string, env Env) int {
 	if len(merged.Errors) > 0 {
 		code = ExitError
 	}
-	return finish(outs, merged, code, env)
+	return finish(context.Background(), outs, githubOptions{comment: *comment, checkName: *checkName}, merged, code, env)
 }
 
 // readReport reads one JSON report of kubegate check.
