@@ -87,9 +87,12 @@ func (g GitHub) commentBody(rep *finding.Report, checkRun string, clear bool) st
 		return b.String()
 	}
 	fs := judged(rep)
-	head := "findings"
+	head := "finding"
 	if rep.Summary.BaselineCounts != nil {
-		head = "new findings"
+		head = "new finding"
+	}
+	if len(fs) != 1 {
+		head += "s"
 	}
 	fmt.Fprintf(&b, "### kubegate: %d %s\n\n", len(fs), head)
 	s := rep.Summary
