@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"strings"
 	"sync"
 )
@@ -31,7 +32,9 @@ func main() {
 		log.Fatal(err)
 	}
 	var mu sync.Mutex
-	comments := 0
+	// comments is the pull request's conversation, kept so that a second
+	// run finds its comment by the marker and edits it in place.
+	var comments []map[string]any
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -55,17 +58,32 @@ func main() {
 			line += fmt.Sprintf(" annotations=%d", len(anns))
 		}
 		if b, ok := body["body"].(string); ok {
-			line += fmt.Sprintf(" body=%q", strings.SplitN(b, "\n", 3)[min(1, len(strings.SplitN(b, "\n", 3))-1)])
+			lines := strings.SplitN(b, "\n", 3)
+			line += fmt.Sprintf(" body=%q", lines[min(1, len(lines)-1)])
 		}
 		fmt.Fprintln(out, line)
+		enc := json.NewEncoder(w)
 		switch {
 		case strings.Contains(r.URL.Path, "/check-runs"):
-			json.NewEncoder(w).Encode(map[string]any{"id": 1, "html_url": "http://" + r.Host + "/runs/1"})
+			enc.Encode(map[string]any{"id": 1, "html_url": "http://" + r.Host + "/runs/1"})
 		case r.Method == http.MethodGet:
-			fmt.Fprint(w, "[]")
+			enc.Encode(comments)
+		case r.Method == http.MethodPost:
+			c := map[string]any{"id": len(comments) + 1, "body": body["body"]}
+			c["html_url"] = fmt.Sprintf("http://%s/comments/%d", r.Host, c["id"])
+			comments = append(comments, c)
+			enc.Encode(c)
+		case r.Method == http.MethodPatch:
+			var id int
+			fmt.Sscanf(path.Base(r.URL.Path), "%d", &id)
+			if id < 1 || id > len(comments) {
+				http.Error(w, `{"message": "Not Found"}`, http.StatusNotFound)
+				return
+			}
+			comments[id-1]["body"] = body["body"]
+			enc.Encode(comments[id-1])
 		default:
-			comments++
-			json.NewEncoder(w).Encode(map[string]any{"id": comments, "html_url": fmt.Sprintf("http://%s/comments/%d", r.Host, comments)})
+			w.WriteHeader(http.StatusNoContent)
 		}
 	})
 	ln, err := net.Listen("tcp", *addr)
