@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,8 +15,15 @@ import (
 // keys as zero values), with a few text functions, over fixed data.
 func execute(src string, extra template.FuncMap) (string, error) {
 	t := template.New("t").Option("missingkey=zero")
+	depth := 0
 	funcs := template.FuncMap{
+		// include stops where Helm's does (1,000 nested includes): a
+		// template that includes itself is an error, not a stack overflow.
 		"include": func(name string, data any) (string, error) {
+			if depth++; depth > 1000 {
+				return "", fmt.Errorf("include %q: nested too deep", name)
+			}
+			defer func() { depth-- }()
 			var b strings.Builder
 			err := t.ExecuteTemplate(&b, name, data)
 			return b.String(), err
