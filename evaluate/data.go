@@ -6,7 +6,9 @@ package evaluate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -14,11 +16,28 @@ import (
 
 	"github.com/kubegate/kubegate/internal/k8s"
 	"github.com/kubegate/kubegate/load"
+	"github.com/kubegate/kubegate/schema"
 )
 
 // workloadsTerm is data.kubegate.workloads: where each workload kind has its
 // pod spec (internal/k8s), the one table the policies and Go share.
 var workloadsTerm = ast.NewTerm(ast.MustInterfaceToValue(k8s.Workloads()))
+
+// apisData is data.kubegate.apis, the upstream lifecycle of every built-in
+// apiVersion and kind (schema.Lifecycle), for the api.* rules.
+var apisData = sync.OnceValue(func() map[string]any {
+	var out map[string]any
+	data, err := json.Marshal(schema.Lifecycle())
+	if err == nil {
+		err = json.Unmarshal(data, &out)
+	}
+	if err != nil {
+		panic(err) // generated data, tested
+	}
+	return out
+})
+
+var apisTerm = sync.OnceValue(func() *ast.Term { return ast.NewTerm(ast.MustInterfaceToValue(apisData())) })
 
 // planData is the data document the plan evaluator reads: the --data
 // documents, the facts and data.kubegate.resources, made of the same
@@ -59,6 +78,7 @@ func (e *Engine) planData(resources []*load.Resource, inputs []*ast.Term, facts 
 	}
 	kg.Insert(ast.StringTerm("resources"), ast.NewTerm(idx))
 	kg.Insert(ast.StringTerm("workloads"), workloadsTerm)
+	kg.Insert(ast.StringTerm("apis"), apisTerm())
 	root.Insert(ast.StringTerm("kubegate"), ast.NewTerm(kg))
 	return ast.NewTerm(root), nil
 }

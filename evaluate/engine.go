@@ -17,6 +17,7 @@ import (
 
 	"github.com/kubegate/kubegate/evaluate/internal/vm"
 	kgrego "github.com/kubegate/kubegate/rego"
+	"github.com/kubegate/kubegate/schema"
 )
 
 // Options configure an Engine. The engine reads nothing else: no flags, no
@@ -54,6 +55,13 @@ type Options struct {
 	AllowNetwork bool
 	// Evaluator is EvaluatorPlan (the default) or EvaluatorTopdown.
 	Evaluator Evaluator
+	// Schemas validates every resource against its kind's schema, with
+	// the input's CRDs added; nil checks no schema.
+	Schemas *schema.Catalog
+	// KubeMinor is the target cluster's Kubernetes minor (1.KubeMinor),
+	// data.kubegate.cluster.minor for the api.* rules; 0 means
+	// NewestPolicyMinor.
+	KubeMinor int
 }
 
 // DefaultTimeout bounds the evaluation of one resource.
@@ -130,6 +138,9 @@ const enginePackage = "kubegate.engine"
 func New(opts Options) (*Engine, error) {
 	if opts.Policies == nil {
 		opts.Policies = kgrego.FS
+	}
+	if opts.KubeMinor <= 0 {
+		opts.KubeMinor = NewestPolicyMinor
 	}
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = runtime.GOMAXPROCS(0)

@@ -35,8 +35,8 @@ type Result struct {
 // resource as input and all of them as data.kubegate.resources, indexed by
 // kind, namespace and name. Facts are what kubegate learnt about the input
 // before evaluating it, merged into data.kubegate (for example "images",
-// what the image checks found about each reference); "resources", "cache"
-// and "workloads" are reserved.
+// what the image checks found about each reference); "resources", "cache",
+// "workloads", "apis" and "cluster" are reserved.
 //
 // A chart rendered with other values (a ci/*-values.yaml variant) is a
 // deployment of its own: its resources are evaluated together, with the
@@ -44,7 +44,43 @@ type Result struct {
 // from everything else. A finding a variant shares with an earlier
 // rendering (the same rule, resource, field, place and message) is
 // reported once, for the earlier one: the line to fix is the same.
+//
+// With Options.Schemas, every resource is also validated against its
+// kind's schema (see checkSchemas).
 func (e *Engine) Evaluate(ctx context.Context, resources []*load.Resource, facts map[string]any) (*Result, error) {
+	res, err := e.evaluateScopes(ctx, resources, e.withCluster(facts))
+	if err != nil || e.opts.Schemas == nil {
+		return res, err
+	}
+	fs, errs := e.checkSchemas(resources)
+	seen := map[string]bool{}
+	for _, f := range fs {
+		// A finding variants share is reported once, as for policies.
+		if k := sharedKey(f); !seen[k] {
+			seen[k] = true
+			res.Findings = append(res.Findings, f)
+		}
+	}
+	for _, x := range errs {
+		if !slices.Contains(res.Errors, x) {
+			res.Errors = append(res.Errors, x)
+		}
+	}
+	return res, ctx.Err()
+}
+
+// withCluster adds data.kubegate.cluster, the target cluster, to the
+// facts: {"minor": N} for Kubernetes 1.N.
+func (e *Engine) withCluster(facts map[string]any) map[string]any {
+	out := make(map[string]any, len(facts)+1)
+	for k, v := range facts {
+		out[k] = v
+	}
+	out["cluster"] = map[string]any{"minor": e.opts.KubeMinor}
+	return out
+}
+
+func (e *Engine) evaluateScopes(ctx context.Context, resources []*load.Resource, facts map[string]any) (*Result, error) {
 	scopes := byScope(resources)
 	if len(scopes) == 1 {
 		return e.evaluate(ctx, scopes[0], facts)
@@ -141,6 +177,7 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 		}
 		kg["resources"] = index(resources)
 		kg["workloads"] = k8s.Workloads()
+		kg["apis"] = apisData()
 		root["kubegate"] = kg
 		store = inmem.NewFromObjectWithOpts(root, inmem.OptRoundTripOnWrite(false))
 	}

@@ -34,6 +34,39 @@ var (
 	}
 )
 
+// Schemas: what the API server would reject about an object's shape,
+// checked against the target version's schemas of built-in kinds and the
+// CRDs of the input and of --schema (package schema).
+var (
+	// RuleSchemaUnknownField: a field the kind does not have.
+	RuleSchemaUnknownField = Rule{
+		ID: "schema.unknown-field", Severity: finding.Error, Title: "Unknown field",
+		Rationale: "The API server rejects an object with a field its kind does not have (kubectl apply and Helm ask for strict field validation), " +
+			"or silently drops it. Either way the field never takes effect, and every policy checks the object as if it were not there: " +
+			"resources: {limit: ...} sets no limit, and the findings about the missing limit point at a line that looks right.",
+		Fix:  "Correct the field's name (the message suggests the nearest known one) or move it to where the kind has it; delete it if it belongs to another version of the kind.",
+		Docs: "https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation",
+	}
+	// RuleSchemaInvalidValue: a value of the wrong type, or outside its
+	// enum, format, range or pattern, or a required field missing.
+	RuleSchemaInvalidValue = Rule{
+		ID: "schema.invalid-value", Severity: finding.Error, Title: "Invalid value",
+		Rationale: "The API server refuses an object whose field holds the wrong type (replicas: \"two\", an unquoted number where a string belongs), " +
+			"a value outside the allowed ones (imagePullPolicy: Sometimes), a malformed quantity or date, or that lacks a required field. " +
+			"The change would fail at deploy time; kubegate says so on the line in the pull request.",
+		Fix:  "Write the value as the message says: the right type (quote numbers meant as strings), one of the allowed values, or add the required field.",
+		Docs: "https://kubernetes.io/docs/reference/kubernetes-api/",
+	}
+	// RuleSchemaUnknownKind: no schema known for an apiVersion and kind.
+	RuleSchemaUnknownKind = Rule{
+		ID: "schema.unknown-kind", Severity: finding.Notice, Title: "No schema for this kind",
+		Rationale: "kubegate validates built-in kinds against the schemas of the target Kubernetes version and custom resources against their CRDs. " +
+			"A kind with neither (a custom resource whose CRD is installed by someone else, or a misspelt kind) is not validated; this notice says so once per kind.",
+		Fix:  "Add the CRD or a JSON schema for the kind with --schema DIR (schemas: in .kubegate.yaml), or correct the kind's spelling.",
+		Docs: "https://github.com/kubegate/kubegate#schemas-and-api-versions",
+	}
+)
+
 // The exceptions of .kubegate.yaml (package exceptions applies them).
 var (
 	// RuleExceptionExpired: an exception's expiry date has passed.
@@ -53,7 +86,7 @@ var (
 )
 
 // hostRules are every rule defined here.
-var hostRules = []Rule{RuleChartDependencyMissing, RuleChartNotRendered, RuleExceptionExpired, RuleExceptionUnused}
+var hostRules = []Rule{RuleChartDependencyMissing, RuleChartNotRendered, RuleExceptionExpired, RuleExceptionUnused, RuleSchemaUnknownField, RuleSchemaInvalidValue, RuleSchemaUnknownKind}
 
 // withHostRules adds kubegate's own rules to the policies', sorted by id.
 func withHostRules(rules []Rule) []Rule {

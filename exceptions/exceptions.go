@@ -29,6 +29,29 @@ import (
 // "<rule>[,<rule>]: <reason>". Rules may be globs (pss.*).
 const IgnoreAnnotation = "kubegate.dev/ignore"
 
+// RuleAliases are former rule ids. A rules: setting, an exception or an
+// ignore annotation written for one applies to the findings of the rule
+// that took it over, on the kinds the former rule covered.
+var RuleAliases = map[string]Alias{
+	// hpa.deprecated-api became part of api.removed (every kind).
+	"hpa.deprecated-api": {Rule: "api.removed", Kind: "HorizontalPodAutoscaler"},
+}
+
+// Alias is the rule and kind a former rule id now stands for.
+type Alias struct{ Rule, Kind string }
+
+// ruleIDs are the ids a finding answers to: its rule's, and the former
+// ids that covered it.
+func ruleIDs(f finding.Finding) []string {
+	ids := []string{f.Rule}
+	for id, a := range RuleAliases {
+		if a.Rule == f.Rule && (a.Kind == "" || a.Kind == f.Resource.Kind) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // Setting is a rules: entry of the configuration.
 type Setting struct {
 	Severity string `yaml:"severity"`
@@ -111,7 +134,7 @@ type Policy struct {
 func (p Policy) CheckRuleIDs() error {
 	var errs []string
 	for _, id := range slices.Sorted(maps.Keys(p.Settings)) {
-		if _, ok := p.Rules[id]; !ok {
+		if _, ok := p.Rules[id]; !ok && RuleAliases[id].Rule == "" {
 			errs = append(errs, fmt.Sprintf("%s:%d: rules: %q is not a rule (kubegate rules lists them)", p.File, p.RuleLines[id], id))
 		}
 	}
@@ -128,6 +151,11 @@ func (p Policy) CheckRuleIDs() error {
 
 func (p Policy) anyRule(glob string) bool {
 	for id := range p.Rules {
+		if ok, _ := path.Match(glob, id); ok {
+			return true
+		}
+	}
+	for id := range RuleAliases {
 		if ok, _ := path.Match(glob, id); ok {
 			return true
 		}
@@ -152,7 +180,7 @@ func (p Policy) Apply(rep *finding.Report, resources []*load.Resource) {
 		if !p.tune(&f) {
 			continue
 		}
-		if w := annotations[f.Resource]; w != nil && matchAny(w.rules, f.Rule) {
+		if w := annotations[f.Resource]; w != nil && slices.ContainsFunc(ruleIDs(f), func(id string) bool { return matchAny(w.rules, id) }) {
 			rep.Suppressed = append(rep.Suppressed, finding.Suppressed{Finding: f, Reason: w.reason, By: w.at})
 			continue
 		}
@@ -181,7 +209,13 @@ func (p Policy) Apply(rep *finding.Report, resources []*load.Resource) {
 // tune applies the rule's setting to a finding: false when the rule is
 // disabled.
 func (p Policy) tune(f *finding.Finding) bool {
-	s, ok := p.Settings[f.Rule]
+	var s Setting
+	ok := false
+	for _, id := range ruleIDs(*f) {
+		if s, ok = p.Settings[id]; ok {
+			break
+		}
+	}
 	if !ok {
 		return true
 	}
@@ -226,7 +260,10 @@ func (p Policy) at(x Exception) finding.Location {
 // rule, kind, namespace and name globs, and the path glob against the
 // file the finding is reported on.
 func (p Policy) matches(x Exception, f finding.Finding) bool {
-	for _, m := range [][2]string{{x.Rule, f.Rule}, {x.Kind, f.Resource.Kind}, {x.Namespace, f.Resource.Namespace}, {x.Name, f.Resource.Name}} {
+	if x.Rule != "" && !slices.ContainsFunc(ruleIDs(f), func(id string) bool { ok, _ := path.Match(x.Rule, id); return ok }) {
+		return false
+	}
+	for _, m := range [][2]string{{x.Kind, f.Resource.Kind}, {x.Namespace, f.Resource.Namespace}, {x.Name, f.Resource.Name}} {
 		if m[0] == "" {
 			continue
 		}

@@ -1,6 +1,7 @@
 package exceptions
 
 import (
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -194,5 +195,47 @@ func TestCheckRuleIDs(t *testing.T) {
 	want := ".kubegate.yaml:4: rules: \"hpa.nope\" is not a rule (kubegate rules lists them)\n.kubegate.yaml:11: exception: \"psss.*\" matches no rule (kubegate rules lists them)"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
+
+// hpa.deprecated-api, now part of api.removed, keeps working in settings
+// and exceptions: on api.removed findings about HorizontalPodAutoscalers,
+// and on no other kind's.
+func TestRuleAlias(t *testing.T) {
+	withRemoved := maps.Clone(known)
+	withRemoved["api.removed"] = finding.RuleInfo{ID: "api.removed"}
+	hpa := found("api.removed", "HorizontalPodAutoscaler", "web", "apps/hpa.yaml")
+	pdb := found("api.removed", "PodDisruptionBudget", "web", "apps/pdb.yaml")
+
+	p := policy(t, Exception{Rule: "hpa.deprecated-api", Reason: "migrating in JIRA-12"})
+	p.Rules = withRemoved
+	if err := p.CheckRuleIDs(); err != nil {
+		t.Fatalf("the alias is not accepted: %v", err)
+	}
+	rep := &finding.Report{Findings: []finding.Finding{hpa, pdb}}
+	p.Apply(rep, nil)
+	if got := rules(rep.Findings); !slices.Equal(got, []string{"api.removed@apps/pdb.yaml"}) {
+		t.Errorf("exception by the former id: kept %v, want only the PDB's finding", got)
+	}
+	if len(rep.Suppressed) != 1 || rep.Suppressed[0].Resource.Kind != "HorizontalPodAutoscaler" {
+		t.Errorf("suppressed %v, want the HPA's finding", rep.Suppressed)
+	}
+
+	p = policy(t)
+	p.Rules = withRemoved
+	p.Settings = map[string]Setting{"hpa.deprecated-api": {Severity: "warning"}}
+	if err := p.CheckRuleIDs(); err != nil {
+		t.Fatalf("the alias is not accepted as a setting: %v", err)
+	}
+	rep = &finding.Report{Findings: []finding.Finding{hpa, pdb}}
+	p.Apply(rep, nil)
+	for _, f := range rep.Findings {
+		want := finding.Error
+		if f.Resource.Kind == "HorizontalPodAutoscaler" {
+			want = finding.Warning
+		}
+		if f.Severity != want {
+			t.Errorf("%s %s: severity %v, want %v", f.Rule, f.Resource.Kind, f.Severity, want)
+		}
 	}
 }

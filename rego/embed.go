@@ -8,5 +8,5 @@ import "embed"
 
 // FS holds every policy, library and test module.
 //
-//go:embed index lib hpa images pss resources
+//go:embed index lib api hpa images pss resources
 var FS embed.FS

@@ -2,6 +2,7 @@ package rego_test
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"path"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/kubegate/kubegate/internal/k8s"
 	"github.com/kubegate/kubegate/rego"
+	"github.com/kubegate/kubegate/schema"
 )
 
 // modules parses every embedded .rego file, tests included.
@@ -44,7 +46,12 @@ func modules(t *testing.T) map[string]*ast.Module {
 func TestRego(t *testing.T) {
 	mods := modules(t)
 	// The data the engine gives the policies beside the resources.
-	store := inmem.NewFromObject(map[string]any{"kubegate": map[string]any{"workloads": k8s.Workloads()}})
+	var apis map[string]any
+	data, _ := json.Marshal(schema.Lifecycle())
+	if err := json.Unmarshal(data, &apis); err != nil {
+		t.Fatal(err)
+	}
+	store := inmem.NewFromObject(map[string]any{"kubegate": map[string]any{"workloads": k8s.Workloads(), "apis": apis, "cluster": map[string]any{"minor": 37}}})
 	ch, err := tester.NewRunner().SetModules(mods).SetStore(store).EnableTracing(false).RunTests(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/kubegate/kubegate/internal/gitref"
 	"github.com/kubegate/kubegate/load"
 	"github.com/kubegate/kubegate/report"
+	"github.com/kubegate/kubegate/schema"
 )
 
 // checkOptions are the check command's flags, validated.
@@ -45,6 +47,7 @@ type checkOptions struct {
 	failOnExisting bool
 	showChanges    bool
 	policies       []string
+	schemas        []string
 	data           []string
 	namespaces     []string
 	regoVersion    evaluate.RegoVersion
@@ -328,6 +331,28 @@ func newEngine(o *checkOptions, env Env) (*evaluate.Engine, error) {
 			}
 		}
 	}
+	minor, _ := strconv.Atoi(strings.TrimPrefix(cmp.Or(o.kubeVersion, load.DefaultKubeVersion), "v1."))
+	opts.KubeMinor = minor
+	cat, err := schema.New(minor)
+	if err != nil {
+		return nil, err
+	}
+	var problems []string
+	for _, d := range o.schemas {
+		dfs, err := src.dirFS(d)
+		if err != nil {
+			return nil, fmt.Errorf("schema directory %s: %v", src.name(d, env), err)
+		}
+		var errs []error
+		cat, errs = cat.WithFS(dfs, src.name(d, env))
+		for _, err := range errs {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("reading schemas:\n%s", strings.Join(problems, "\n"))
+	}
+	opts.Schemas = cat
 	return evaluate.New(opts)
 }
 

@@ -21,18 +21,18 @@ import (
 
 // checkFlags are the check command's flags, as given.
 type checkFlags struct {
-	fs                                               *pflag.FlagSet
-	outputs, policies, dataFiles, namespaces         *[]string
-	exemptNS, exemptRC, exclude                      *[]string
-	configFile, trusted, regoVersion, evaluator      *string
-	baseline                                         *string
-	failOnExisting, showChanges                      *bool
-	enforce, warn, audit, failOn, shard, kubeVersion *string
-	offline, allowRemote, debug, help                *bool
-	images                                           *imageFlags
-	comment                                          *bool
-	checkName                                        *string
-	limits                                           func() (load.Limits, error)
+	fs                                                *pflag.FlagSet
+	outputs, policies, dataFiles, namespaces, schemas *[]string
+	exemptNS, exemptRC, exclude                       *[]string
+	configFile, trusted, regoVersion, evaluator       *string
+	baseline                                          *string
+	failOnExisting, showChanges                       *bool
+	enforce, warn, audit, failOn, shard, kubeVersion  *string
+	offline, allowRemote, debug, help                 *bool
+	images                                            *imageFlags
+	comment                                           *bool
+	checkName                                         *string
+	limits                                            func() (load.Limits, error)
 }
 
 func newCheckFlags() *checkFlags {
@@ -43,6 +43,7 @@ func newCheckFlags() *checkFlags {
 		outputs:        fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`, repeatable; FORMAT is text, json, sarif, junit, gitlab or github (default github under GitHub Actions, else text)"),
 		configFile:     fs.String("config", "", "configuration `FILE` (default .kubegate.yaml at the repository root, if there is one)"),
 		policies:       fs.StringArray("policy", nil, "load the user's policies from `DIR` beside the built-in ones (kubegate-style or conftest-style, Rego v1 or v0); repeatable"),
+		schemas:        fs.StringArray("schema", nil, "validate custom resources also against the CRDs in `DIR` (YAML or JSON) and its JSON schemas laid out as <group>/<kind>_<version>.json; repeatable"),
 		dataFiles:      fs.StringArray("data", nil, "JSON or YAML `FILE` whose top-level keys the policies read as data.KEY; repeatable"),
 		namespaces:     fs.StringArray("namespace", nil, "package `NAME` whose deny, violation and warn rules are conftest-style rules (default main; * for all); repeatable"),
 		baseline:       fs.String("baseline", "", "also check the same paths as they are at git `REF` (the pull request's base; read in-process), mark each finding new or existing, list what is fixed and which rendered resources change; --fail-on then judges new findings"),
@@ -153,6 +154,12 @@ func (f *checkFlags) options(cfg *config, cfgDir, wd string, src source, env Env
 	}
 	for _, d := range *f.policies {
 		o.policies = append(o.policies, resolve(wd, d))
+	}
+	for _, d := range cfg.Schemas {
+		o.schemas = append(o.schemas, resolve(cfgDir, d))
+	}
+	for _, d := range *f.schemas {
+		o.schemas = append(o.schemas, resolve(wd, d))
 	}
 	for _, file := range cfg.Data {
 		o.data = append(o.data, resolve(cfgDir, file))

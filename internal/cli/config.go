@@ -32,6 +32,7 @@ type config struct {
 	FailOn      string   `yaml:"failOn"`
 	Outputs     []string `yaml:"outputs"`
 	Policies    []string `yaml:"policies"`
+	Schemas     []string `yaml:"schemas"`
 	Data        []string `yaml:"data"`
 	Namespaces  []string `yaml:"namespaces"`
 	RegoVersion string   `yaml:"regoVersion"`
@@ -70,7 +71,7 @@ type chartConfig struct {
 // the top level; "*" stands for any key of a mapping of user-chosen names,
 // such as rule ids).
 var configSchema = map[string][]string{
-	"":                             {"pss", "failOn", "outputs", "policies", "data", "namespaces", "regoVersion", "rules", "exceptions", "images", "charts", "kubeVersion", "exclude"},
+	"":                             {"pss", "failOn", "outputs", "policies", "schemas", "data", "namespaces", "regoVersion", "rules", "exceptions", "images", "charts", "kubeVersion", "exclude"},
 	"charts[]":                     {"path", "variant", "releaseName", "namespace", "valuesFiles", "values", "ciValues"},
 	"pss":                          {"enforce", "warn", "audit", "exemptNamespaces", "exemptRuntimeClasses"},
 	"rules.*":                      {"severity", "disabled"},

@@ -30,6 +30,7 @@ kind: Deployment
 metadata:
   name: exporter
 spec:
+  selector: {matchLabels: {app: exporter}}
   template:
     spec:
       hostNetwork: true
@@ -216,7 +217,7 @@ deny[msg] {
 	}
 	for _, want := range []string{
 		"app.yaml:1:1: error: Deployment exporter: exporter: set the team label [main.deny]",
-		"app.yaml:11:11: warning: Deployment exporter: image from Docker Hub [main.warn]",
+		"app.yaml:12:11: warning: Deployment exporter: image from Docker Hub [main.warn]",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("missing %q in\n%s", want, stdout)
@@ -352,6 +353,7 @@ kind: Deployment
 metadata:
   name: {{ .Release.Name }}-exporter
 spec:
+  selector: {matchLabels: {app: exporter}}
   template:
     spec:
       hostNetwork: {{ .Values.hostNetwork }}

@@ -22,6 +22,8 @@ import (
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/engine"
+
+	"github.com/kubegate/kubegate/schema"
 )
 
 // Variant is one way to render a chart, as `helm template` would be run.
@@ -238,6 +240,13 @@ func (r *Rendering) render(ctx context.Context) error {
 		return fmt.Errorf("kube version %q: %w", r.Variant.KubeVersion, err)
 	}
 	caps.KubeVersion = *kv
+	// What the target cluster's discovery lists, as helm install would see
+	// it (helm template's default is what its client library knows, which
+	// lacks apiregistration.k8s.io/v1 and ignores the version), and what
+	// the user added.
+	if minor, err := strconv.Atoi(strings.TrimSuffix(kv.Minor, "+")); err == nil {
+		caps.APIVersions = common.VersionSet(schema.ServedAPIVersions(minor))
+	}
 	caps.APIVersions = append(slices.Clip(caps.APIVersions), r.Variant.APIVersions...)
 	if want := ch.Metadata.KubeVersion; want != "" && !chartutil.IsCompatibleRange(want, caps.KubeVersion.String()) {
 		return &Problem{File: r.chartFile("Chart.yaml"), Line: keyLine(c.top, "Chart.yaml", "kubeVersion"),
