@@ -80,17 +80,41 @@ func (e *Engine) withCluster(facts map[string]any) map[string]any {
 	return out
 }
 
+// Progress counts the resources evaluated (a chart variant's evaluation
+// counts the input's Namespaces again, in the total too).
+type Progress interface {
+	SetTotal(n int)
+	Add(n int)
+}
+
+type progressKey struct{}
+
+// WithProgress is a context under which Evaluate reports to p.
+func WithProgress(ctx context.Context, p Progress) context.Context {
+	return context.WithValue(ctx, progressKey{}, p)
+}
+
+func progressOf(ctx context.Context) Progress {
+	p, _ := ctx.Value(progressKey{}).(Progress)
+	return p
+}
+
 func (e *Engine) evaluateScopes(ctx context.Context, resources []*load.Resource, facts map[string]any) (*Result, error) {
 	scopes := byScope(resources)
+	if p := progressOf(ctx); p != nil {
+		total := 0
+		for i, group := range scopes {
+			total += len(group)
+			if i > 0 {
+				total += len(sharedNamespaces(scopes[0]))
+			}
+		}
+		p.SetTotal(total)
+	}
 	if len(scopes) == 1 {
 		return e.evaluate(ctx, scopes[0], facts)
 	}
-	var namespaces []*load.Resource
-	for _, r := range scopes[0] {
-		if id := r.ID(); id.Kind == "Namespace" && r.Scope() == "" {
-			namespaces = append(namespaces, r)
-		}
-	}
+	namespaces := sharedNamespaces(scopes[0])
 	res := &Result{}
 	seen := map[string]bool{}
 	for i, group := range scopes {
@@ -121,6 +145,18 @@ func (e *Engine) evaluateScopes(ctx context.Context, resources []*load.Resource,
 		res.Retried = append(res.Retried, r.Retried...)
 	}
 	return res, ctx.Err()
+}
+
+// sharedNamespaces are the Namespaces of the shared scope, which every
+// chart variant is evaluated with.
+func sharedNamespaces(shared []*load.Resource) []*load.Resource {
+	var out []*load.Resource
+	for _, r := range shared {
+		if id := r.ID(); id.Kind == "Namespace" && r.Scope() == "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // byScope groups resources by Resource.Scope, the shared scope first,
@@ -279,6 +315,9 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 			return all, nil
 		}
 		fs, errs := e.evaluateOne(ctx, eval, r, inputs[i], nsModes, byID)
+		if p := progressOf(ctx); p != nil {
+			p.Add(1)
+		}
 		mu.Lock()
 		res.Findings = append(res.Findings, fs...)
 		res.Errors = append(res.Errors, errs...)

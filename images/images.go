@@ -27,6 +27,8 @@ import (
 
 // Options configure a Checker.
 type Options struct {
+	// Progress, when set, counts each image checked.
+	Progress interface{ Add(n int) }
 	// Offline: no registry is contacted; images are only parsed.
 	Offline bool
 	// Layout is a directory of OCI layouts (as `cosign save` writes them)
@@ -210,6 +212,9 @@ func (c *Checker) Check(ctx context.Context, refs []string) []*Image {
 				}
 			}()
 			out[i] = c.check(ctx, ref)
+			if c.opts.Progress != nil {
+				c.opts.Progress.Add(1)
+			}
 			out[i].Error = c.secrets.Redact(out[i].Error)
 			if out[i].Signature != nil {
 				out[i].Signature.Reason = c.secrets.Redact(out[i].Signature.Reason)

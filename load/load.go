@@ -54,6 +54,12 @@ type Options struct {
 	// Shard, when Count > 1, loads only the inputs of shard Index (1 to
 	// Count): see Shard.
 	Shard Shard
+	// Progress, when set, is told how many inputs there are and counts
+	// each one loaded.
+	Progress interface {
+		SetTotal(n int)
+		Add(n int)
+	}
 	// KubeVersion is the target cluster's version (v1.N): charts render
 	// with its capabilities. Empty means DefaultKubeVersion.
 	KubeVersion string
@@ -189,6 +195,9 @@ func Load(paths []string, opts Options) *Result {
 		}
 	}
 	l.res.Inputs = len(jobs)
+	if opts.Progress != nil {
+		opts.Progress.SetTotal(len(jobs))
+	}
 	l.run(jobs)
 	l.closeRoots()
 	return &l.res
@@ -495,6 +504,9 @@ func (l *loader) run(jobs []job) {
 					l.errorf(l.display(name), 0, "internal error while loading (please report it): %v", r)
 				}
 			}()
+			if l.opts.Progress != nil {
+				defer l.opts.Progress.Add(1)
+			}
 			switch {
 			case j.kust != "":
 				results[i] = l.renderKustomization(j.kust, j.root)

@@ -19,6 +19,7 @@ import (
 	"github.com/kubegate/kubegate/exceptions"
 	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/internal/gitref"
+	"github.com/kubegate/kubegate/internal/progress"
 	"github.com/kubegate/kubegate/load"
 	"github.com/kubegate/kubegate/report"
 	"github.com/kubegate/kubegate/schema"
@@ -46,6 +47,7 @@ type checkOptions struct {
 	github         githubOptions
 	failOnExisting bool
 	showChanges    bool
+	quiet, timings bool
 	policies       []string
 	schemas        []string
 	data           []string
@@ -155,7 +157,17 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		e, err := newEngine(o, env)
 		compiled <- built{e, err}
 	}()
-	loaded := load.Load(o.paths, o.loadOptions(env.WorkDir, env.Stdin))
+	mode := progress.Detect(env.Stderr, env.getenv)
+	if o.quiet {
+		mode = progress.Off
+	}
+	prog := progress.New(env.Stderr, mode)
+	defer prog.Close()
+	phase := prog.Start("load", "loading", "inputs", 0)
+	lopts := o.loadOptions(env.WorkDir, env.Stdin)
+	lopts.Progress = phase
+	loaded := load.Load(o.paths, lopts)
+	phase.End(progress.Plural(loaded.Inputs, "input") + ", " + progress.Plural(len(loaded.Resources), "resource"))
 	b := <-compiled
 	var bl baseLoad
 	if base != nil {
@@ -189,14 +201,24 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		return interrupted(ctx, env)
 	}
 	refs, uses := load.Images(loaded.Resources)
-	facts, imgErrs, imgs, err := checkImages(ctx, o.images, refs, uses, env)
+	phase = prog.Start("images", "checking images", "images", len(refs))
+	imgOpts := o.images
+	imgOpts.opts.Progress = phase
+	facts, imgErrs, imgs, err := checkImages(ctx, imgOpts, refs, uses, env)
+	if o.images.opts.Offline {
+		phase.End(progress.Plural(len(refs), "image") + " (--offline: read, not resolved)")
+	} else {
+		phase.End(progress.Plural(len(refs), "image") + " resolved, verified and scanned")
+	}
 	if ctx.Err() != nil {
 		return interrupted(ctx, env)
 	}
 	if err != nil {
 		return errorf(env, "%v", err)
 	}
-	rep := evaluateRun(ctx, engine, pol, o, loaded, facts, env)
+	phase = prog.Start("evaluate", "evaluating", "resources", len(loaded.Resources))
+	rep := evaluateRun(evaluate.WithProgress(ctx, phase), engine, pol, o, loaded, facts, env)
+	phase.End(progress.Plural(len(loaded.Resources), "resource") + ", " + progress.Plural(len(rep.Findings), "finding"))
 	rep.Errors = append(rep.Errors, imgErrs...)
 	rep.Images = imgs
 	rep.Summary.Images = len(refs)
@@ -204,7 +226,10 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		return interrupted(ctx, env)
 	}
 	if base != nil {
-		if err := compareBaseline(ctx, rep, engine, pol, o, bl, loaded.Resources, refs, facts, env); err != nil {
+		phase = prog.Start("baseline", "comparing with "+o.baseline, "resources", 0)
+		err := compareBaseline(ctx, rep, engine, pol, o, bl, loaded.Resources, refs, facts, env)
+		phase.End(progress.Plural(countNew(rep), "new finding"))
+		if err != nil {
 			return errorf(env, "%v", err)
 		}
 		if ctx.Err() != nil {
@@ -219,7 +244,26 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	if len(rep.Errors) > 0 {
 		code = ExitError
 	}
-	return finish(ctx, o.outputs, o.github, rep, code, env)
+	prog.StopDrawing()
+	phase = prog.Start("report", "writing reports", "outputs", len(o.outputs))
+	code = finish(ctx, o.outputs, o.github, rep, code, env)
+	phase.End(progress.Plural(max(len(o.outputs), 1), "output"))
+	prog.Close()
+	if o.timings {
+		prog.Timings(env.Stderr)
+	}
+	return code
+}
+
+// countNew counts the findings a baselined run calls new.
+func countNew(rep *finding.Report) int {
+	n := 0
+	for _, f := range rep.Findings {
+		if f.Baseline == finding.BaselineNew {
+			n++
+		}
+	}
+	return n
 }
 
 // loadOptions are load's options for a run whose relative paths start at

@@ -28,7 +28,7 @@ type checkFlags struct {
 	baseline                                          *string
 	failOnExisting, showChanges                       *bool
 	enforce, warn, audit, failOn, shard, kubeVersion  *string
-	offline, allowRemote, debug, help                 *bool
+	offline, allowRemote, debug, help, quiet, timings *bool
 	images                                            *imageFlags
 	comment                                           *bool
 	checkName                                         *string
@@ -65,6 +65,8 @@ func newCheckFlags() *checkFlags {
 		kubeVersion:    fs.String("kube-version", "", "the target cluster's Kubernetes `vX.Y`: charts render with its capabilities (default "+load.DefaultKubeVersion+", the newest kubegate knows)"),
 		images:         addImageFlags(fs),
 		limits:         addLimitFlags(fs),
+		quiet:          fs.Bool("quiet", false, "show no progress on standard error (a status line on a terminal, a line per phase in CI logs)"),
+		timings:        fs.Bool("timings", false, "print a table of where the run's time went (load, images, evaluate, baseline, report) to standard error"),
 		debug:          fs.Bool("debug", false, "print to standard error which rules OPA's topdown evaluates rather than the plan evaluator, and why"),
 		help:           fs.BoolP("help", "h", false, "show this help"),
 	}
@@ -148,7 +150,7 @@ func (f *checkFlags) underConfig(cfg *config) {
 // file against the file's directory, those on the command line against
 // the working directory.
 func (f *checkFlags) options(cfg *config, cfgDir, wd string, src source, env Env) (*checkOptions, error) {
-	o := &checkOptions{github: githubOptions{comment: *f.comment, checkName: *f.checkName}, baseline: *f.baseline, failOnExisting: *f.failOnExisting, showChanges: *f.showChanges, offline: *f.offline, allowRemote: *f.allowRemote, paths: f.fs.Args(), exemptNS: *f.exemptNS, exemptRC: *f.exemptRC, namespaces: *f.namespaces, src: src, debug: *f.debug}
+	o := &checkOptions{github: githubOptions{comment: *f.comment, checkName: *f.checkName}, baseline: *f.baseline, failOnExisting: *f.failOnExisting, showChanges: *f.showChanges, offline: *f.offline, allowRemote: *f.allowRemote, paths: f.fs.Args(), exemptNS: *f.exemptNS, exemptRC: *f.exemptRC, namespaces: *f.namespaces, src: src, debug: *f.debug, quiet: *f.quiet, timings: *f.timings}
 	for _, d := range cfg.Policies {
 		o.policies = append(o.policies, resolve(cfgDir, d))
 	}
