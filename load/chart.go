@@ -423,7 +423,7 @@ func (l *loader) chartResources(r *helm.Rendering, v variant) []*Resource {
 					if !ok || !isObject(obj) {
 						continue
 					}
-					src := &Source{File: o.File, Node: item.node}
+					src := &Source{File: o.File, pos: compact(item.node)}
 					switch {
 					case !o.CRD:
 						src.chart = &chartDoc{doc: d, value: doc.value}
@@ -431,7 +431,7 @@ func (l *loader) chartResources(r *helm.Rendering, v variant) []*Resource {
 							src.chart.prefix = []segment{{key: "items"}, {index: i, isIndex: true}}
 						}
 					case o.InArchive != "":
-						src.Node = nil // a file inside an archive: no line to edit
+						src.pos = nil // a file inside an archive: no line to edit
 					}
 					res := &Resource{Object: obj, Source: src, Variant: v.Name}
 					if v.Name != "" {

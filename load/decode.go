@@ -20,11 +20,20 @@ import (
 // position, and its value as JSON-compatible Go data.
 type document struct {
 	node  *yaml.Node
+	pos   *posNode // instead of node: a chart's rendered resource's positions
 	value any
 	// A document a chart rendered (see kustomize_helm.go): where its
 	// positions lead, and the file it names.
 	chart *chartDoc
 	file  string
+}
+
+// positions are the document's position tree.
+func (d document) positions() *posNode {
+	if d.pos != nil {
+		return d.pos
+	}
+	return compact(d.node)
 }
 
 // docError is a document that could not be decoded, with its 1-based line.

@@ -64,7 +64,7 @@ func FuzzLocate(f *testing.F) {
 		docs, _ := decodeStream(data, Limits{MaxFileBytes: 1 << 20, MaxNodes: 10_000})
 		for _, d := range docs {
 			obj, _ := d.value.(map[string]any)
-			r := &Resource{Object: obj, Source: &Source{File: "f.yaml", Node: d.node}}
+			r := &Resource{Object: obj, Source: &Source{File: "f.yaml", pos: compact(d.node)}}
 			for _, p := range []Path{nil, {k1}, {k1, i}, {k1, i, k2}, {k1, k2, i}} {
 				loc := r.Locate(p)
 				if loc.File != "f.yaml" || loc.Line < 0 || loc.Line > lines {

@@ -31,6 +31,7 @@ type kust struct {
 	dir, file, display string
 	data               []byte
 	root               *yaml.Node
+	rootPos            *posNode        // root's positions, made once
 	resourceFiles      map[string]bool // absolute paths of resource files
 	bases              []*kust         // resources that are directories
 	components         []*kust

@@ -200,7 +200,7 @@ func (l *loader) inflateOne(k *kust, e helmEntry, root string) ([]byte, []docume
 		}
 		text.WriteString("---\n")
 		text.Write(data)
-		docs = append(docs, document{node: res.Source.Node, value: res.Object, chart: res.Source.chart, file: res.Source.File})
+		docs = append(docs, document{pos: res.Source.pos, value: res.Object, chart: res.Source.chart, file: res.Source.File})
 	}
 	return text.Bytes(), docs, ok
 }

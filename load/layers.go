@@ -18,7 +18,10 @@ import (
 // sourceOf finds the document that declares a rendered resource and the
 // layers that kustomize applied to it on the way to the top kustomization.
 func (l *loader) sourceOf(top *kust, r *Resource, origin *resource.Origin, root string, cache map[string][]document) *Source {
-	src := &Source{File: top.display, Node: top.root}
+	if top.rootPos == nil {
+		top.rootPos = compact(top.root)
+	}
+	src := &Source{File: top.display, pos: top.rootPos}
 	if origin == nil {
 		return src
 	}
@@ -29,7 +32,7 @@ func (l *loader) sourceOf(top *kust, r *Resource, origin *resource.Origin, root 
 		file := filepath.Join(top.dir, origin.Path)
 		chain = findChain(top, func(k *kust) bool { return k.resourceFiles[file] })
 		if d, ok := l.declaringDoc(file, root, r.Object, cache); ok {
-			src.File, src.Node = l.display(file), d.node
+			src.File, src.pos = l.display(file), d.positions()
 			if d.chart != nil || d.file != "" {
 				// Rendered by a chart of the kustomization's helmCharts.
 				src.File, src.chart = d.file, d.chart
@@ -42,7 +45,7 @@ func (l *loader) sourceOf(top *kust, r *Resource, origin *resource.Origin, root 
 		chain = findChain(top, func(k *kust) bool { return k.file == file })
 		if len(chain) > 0 {
 			owner := chain[len(chain)-1]
-			src.File, src.Node = owner.display, generatorEntry(owner, origin.ConfiguredBy.Name)
+			src.File, src.pos = owner.display, compact(generatorEntry(owner, origin.ConfiguredBy.Name))
 		}
 	}
 	id := newIdentity(r.Object, base)

@@ -765,5 +765,5 @@ func (l *loader) resources(name string, d document, scanned bool) []*Resource {
 		}
 		return out
 	}
-	return []*Resource{{Object: obj, Source: &Source{File: name, Node: d.node}}}
+	return []*Resource{{Object: obj, Source: &Source{File: name, pos: compact(d.node)}}}
 }

@@ -10,8 +10,8 @@ import (
 // declares it, then every layer (patch, transformer entry) kustomize applied
 // on top, in application order.
 type Source struct {
-	File   string     // display path of the declaring file
-	Node   *yaml.Node // the resource's root node in File
+	File   string   // display path of the declaring file
+	pos    *posNode // the resource's root node in File: its positions
 	Layers []layer
 	// chart is set when a chart rendered the declaring document: its
 	// positions are then found through the chart's templates and values.
@@ -59,7 +59,7 @@ func (s *Source) Where(obj any, p Path) (finding.Location, []finding.Location) {
 			introducer, introLoc = i, loc
 		}
 	}
-	mark, _, found := walk(s.Node, target)
+	mark, found := walkPos(s.pos, target)
 	if found < len(target) && introducer >= 0 {
 		return introLoc, nil
 	}
@@ -72,7 +72,10 @@ func (s *Source) Where(obj any, p Path) (finding.Location, []finding.Location) {
 		}
 		return s.chart.locate(target[:found], missing)
 	}
-	return nodeLocation(s.File, mark), nil
+	if s.pos == nil {
+		return finding.Location{File: s.File}, nil
+	}
+	return finding.Location{File: s.File, Line: int(mark.line), Column: int(mark.col)}, nil
 }
 
 func nodeLocation(file string, n *yaml.Node) finding.Location {
