@@ -63,7 +63,7 @@ var (
 		Rationale: "kubegate validates built-in kinds against the schemas of the target Kubernetes version and custom resources against their CRDs. " +
 			"A kind with neither (a custom resource whose CRD is installed by someone else, or a misspelt kind) is not validated; this notice says so once per kind.",
 		Fix:  "Add the CRD or a JSON schema for the kind with --schema DIR (schemas: in .kubegate.yaml), or correct the kind's spelling.",
-		Docs: "https://github.com/kubegate/kubegate#schemas-and-api-versions",
+		Docs: "https://github.com/kubegate/kubegate/blob/main/docs/schemas.md",
 	}
 )
 
@@ -74,14 +74,14 @@ var (
 		ID: "kubegate.exception-expired", Severity: finding.Warning, Title: "Exception expired", Kinds: []string{"Config"},
 		Rationale: "An exception with an expiry date stops applying on that date, so waivers are revisited instead of forgotten.",
 		Fix:       "Fix what the exception waived, or renew the exception with a new expiry date and an up-to-date reason.",
-		Docs:      "https://github.com/kubegate/kubegate#exceptions",
+		Docs:      "https://github.com/kubegate/kubegate/blob/main/docs/policies.md#exceptions",
 	}
 	// RuleExceptionUnused: an exception waives no finding.
 	RuleExceptionUnused = Rule{
 		ID: "kubegate.exception-unused", Severity: finding.Notice, Title: "Exception matches nothing", Kinds: []string{"Config"},
 		Rationale: "An exception that waives no finding is dead configuration; its selector may also be wrong and waive nothing it was meant to.",
 		Fix:       "Remove the exception, or correct its rule, kind, namespace, name or path.",
-		Docs:      "https://github.com/kubegate/kubegate#exceptions",
+		Docs:      "https://github.com/kubegate/kubegate/blob/main/docs/policies.md#exceptions",
 	}
 )
 

@@ -18,7 +18,7 @@ import (
 
 // Rule is one policy's metadata, read from the METADATA block of its module:
 // the single source for `kubegate rules`, every output format and the
-// README's rule table.
+// rule table of docs/rules.md.
 type Rule struct {
 	ID        string           `json:"id"`
 	Severity  finding.Severity `json:"severity"`

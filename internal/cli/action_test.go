@@ -148,13 +148,13 @@ func TestActionYAMLMatchesTheMapping(t *testing.T) {
 	if !slices.Equal(declared, mapped) {
 		t.Errorf("action.yml inputs %q, but kubegate action maps %q", declared, mapped)
 	}
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	readme, err := os.ReadFile(filepath.Join("..", "..", "docs", "reports.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range declared {
 		if !strings.Contains(string(readme), "`"+name+"`") {
-			t.Errorf("the README does not name the action input %s", name)
+			t.Errorf("docs/reports.md does not name the action input %s", name)
 		}
 	}
 	for _, out := range []string{"errors", "warnings", "notices", "reports"} {

@@ -3,16 +3,18 @@ package cli
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/kubegate/kubegate/evaluate"
 )
 
-// TestREADMERules keeps the README's rule table generated from the rules'
-// METADATA, never hand-copied.
+// TestREADMERules keeps the rule table of docs/rules.md generated from
+// the rules' METADATA, never hand-copied.
 func TestREADMERules(t *testing.T) {
-	const path = "../../README.md"
+	const path = "../../docs/rules.md"
 	const begin, end = "<!-- rules:begin -->\n", "<!-- rules:end -->"
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -21,7 +23,7 @@ func TestREADMERules(t *testing.T) {
 	s := string(data)
 	i, j := strings.Index(s, begin), strings.Index(s, end)
 	if i < 0 || j < i {
-		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
+		t.Fatalf("docs/rules.md lacks the %q ... %q markers", begin, end)
 	}
 	e, err := evaluate.New(evaluate.Options{PSS: evaluate.DefaultPSSModes})
 	if err != nil {
@@ -35,13 +37,14 @@ func TestREADMERules(t *testing.T) {
 			}
 			return
 		}
-		t.Errorf("README.md's rule table is out of date: run go test ./internal/cli -run TestREADMERules -update")
+		t.Errorf("docs/rules.md's rule table is out of date: run go test ./internal/cli -run TestREADMERules -update")
 	}
 }
 
-// TestREADMEFlags: every flag of check is in the README's flag table.
+// TestREADMEFlags: every flag of check is in the flag table of
+// docs/cli.md.
 func TestREADMEFlags(t *testing.T) {
-	data, err := os.ReadFile("../../README.md")
+	data, err := os.ReadFile("../../docs/cli.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +69,70 @@ func TestREADMEFlags(t *testing.T) {
 		n++
 		// A row names the flag in code: `--flag` or `--flag VALUE`.
 		if !strings.Contains(string(data), "`"+name+"`") && !strings.Contains(string(data), "`"+name+" ") && !strings.Contains(string(data), ", "+name+" ") {
-			t.Errorf("README.md's flag table does not name %s", name)
+			t.Errorf("docs/cli.md's flag table does not name %s", name)
 		}
 	}
 	if n < 30 {
 		t.Errorf("read %d flags from check --help; the parsing above is wrong", n)
+	}
+}
+
+// TestDocsLinks: every relative link of README.md and docs/ names a file
+// of the repository and, with #anchor, a heading of it.
+func TestDocsLinks(t *testing.T) {
+	files, _ := filepath.Glob("../../docs/*.md")
+	files = append(files, "../../README.md")
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	heading := regexp.MustCompile(`(?m)^#{1,4} (.+)$`)
+	anchors := func(path string) map[string]bool {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		out := map[string]bool{}
+		for _, m := range heading.FindAllStringSubmatch(string(data), -1) {
+			a := strings.Map(func(r rune) rune {
+				switch {
+				case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+					return r
+				case r >= 'A' && r <= 'Z':
+					return r + 'a' - 'A'
+				case r == ' ':
+					return '-'
+				}
+				return -1
+			}, m[1])
+			out[a] = true
+		}
+		return out
+	}
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(data), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			n++
+			file, anchor, _ := strings.Cut(target, "#")
+			path := f
+			if file != "" {
+				path = filepath.Join(filepath.Dir(f), filepath.FromSlash(file))
+				if _, err := os.Stat(path); err != nil {
+					t.Errorf("%s: link %s: no file %s", f, target, path)
+					continue
+				}
+			}
+			if anchor != "" && !anchors(path)[anchor] {
+				t.Errorf("%s: link %s: no heading #%s in %s", f, target, anchor, path)
+			}
+		}
+	}
+	if n < 15 {
+		t.Errorf("checked %d links; the parsing is wrong", n)
 	}
 }

@@ -64,7 +64,7 @@ func severityLabel(r evaluate.Rule) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// RulesMarkdown is the README's rule table.
+// RulesMarkdown is the rule table of docs/rules.md.
 func RulesMarkdown(rules []evaluate.Rule) string {
 	var b strings.Builder
 	b.WriteString("| rule | severity | what it checks | fix |\n| --- | --- | --- | --- |\n")
