@@ -74,6 +74,10 @@ Usage:
   kubegate check [flags] [PATH...]   render manifests, evaluate policies, report findings
   kubegate rules [-o text|json|markdown] [--policy DIR]
                                      list every rule with its severity, rationale and fix
+  kubegate explain RULE              a rule's rationale, fix, docs and examples from its tests
+  kubegate init [--github] [--gitlab]
+                                     write a commented .kubegate.yaml (and a pipeline)
+  kubegate completion bash|zsh|fish  print shell completion
   kubegate merge [flags] REPORT.json...
                                      merge the JSON reports of sharded runs (check --shard I/N)
   kubegate test [flags] [DIR...]     run the Rego tests of your policies (default policy/)
@@ -98,6 +102,12 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return runCheck(ctx, args[1:], env)
 	case "rules":
 		return runRules(args[1:], env)
+	case "explain":
+		return runExplain(args[1:], env)
+	case "init":
+		return runInit(args[1:], env)
+	case "completion":
+		return runCompletion(args[1:], env)
 	case "merge":
 		return runMerge(args[1:], env)
 	case "test":

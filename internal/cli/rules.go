@@ -17,8 +17,13 @@ func runRules(args []string, env Env) int {
 	format := fs.StringP("output", "o", "text", "`FORMAT`: text, json or markdown")
 	policies := fs.StringArray("policy", nil, "also list the rules of the user's policies in `DIR`; repeatable")
 	namespaces := fs.StringArray("namespace", nil, "conftest-style packages, as for check")
+	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
-		return errorf(env, "rules: %v", err)
+		return errorf(env, "rules: %v (see kubegate rules --help)", err)
+	}
+	if *help {
+		fmt.Fprintf(env.Stdout, "Usage: kubegate rules [flags]\n\nLists every rule with its severity, rationale and fix.\n\nFlags:\n%s", fs.FlagUsages())
+		return ExitOK
 	}
 	wd := env.workDir()
 	o := &checkOptions{pss: evaluate.DefaultPSSModes, namespaces: *namespaces}
