@@ -272,7 +272,10 @@ type RuleInfo struct {
 	Severity  Severity // the default; Pod Security checks follow the modes
 	Rationale string
 	Fix       string
-	Docs      string
+	Docs      string // the upstream page (Kubernetes, Helm...)
+	// Reference is kubegate's own page for a built-in rule: its entry in
+	// docs/rules.md ("" for the user's rules).
+	Reference string
 }
 
 // Fingerprint identifies a finding across runs: its rule, resource, field,

@@ -64,8 +64,8 @@ func BuildSARIF(r *finding.Report) *sarif.Report {
 		if help := ruleHelp(info, false); help != "" {
 			rule.WithHelp(sarif.NewMultiformatMessageString().WithText(help).WithMarkdown(ruleHelp(info, true)))
 		}
-		if info.Docs != "" {
-			rule.WithHelpURI(info.Docs)
+		if uri := cmp.Or(info.Reference, info.Docs); uri != "" {
+			rule.WithHelpURI(uri)
 		}
 		props := sarif.NewPropertyBag()
 		props.Add("tags", []string{"kubernetes", strings.SplitN(id, ".", 2)[0]})
@@ -206,6 +206,9 @@ func ruleHelp(info finding.RuleInfo, markdown bool) string {
 			label = "**Fix:** "
 		}
 		parts = append(parts, label+info.Fix)
+	}
+	if markdown && info.Reference != "" {
+		parts = append(parts, "[kubegate's reference]("+info.Reference+")")
 	}
 	if markdown && info.Docs != "" {
 		parts = append(parts, "[Documentation]("+info.Docs+")")

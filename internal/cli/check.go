@@ -445,9 +445,18 @@ func ruleInfo(rules []evaluate.Rule) map[string]finding.RuleInfo {
 	m := make(map[string]finding.RuleInfo, len(rules))
 	for _, r := range rules {
 		m[r.ID] = finding.RuleInfo{ID: r.ID, Title: r.Title, Severity: r.Severity, Rationale: r.Rationale, Fix: r.Fix, Docs: r.Docs}
+		if !r.User {
+			info := m[r.ID]
+			info.Reference = RulesReference + "#" + r.ID
+			m[r.ID] = info
+		}
 	}
 	return m
 }
+
+// RulesReference is where the built-in rules are documented, each at its
+// id's anchor (RulesMarkdown writes them).
+const RulesReference = "https://github.com/kubegate/kubegate/blob/main/docs/rules.md"
 
 func writeOutput(out output, rep *finding.Report, env Env) error {
 	if out.file == "" || out.file == "-" {

@@ -78,7 +78,8 @@ func TestREADMEFlags(t *testing.T) {
 }
 
 // TestDocsLinks: every relative link of README.md and docs/ names a file
-// of the repository and, with #anchor, a heading of it.
+// of the repository and, with #anchor, a heading or <a id> of it; every
+// built-in rule has its anchor in docs/rules.md.
 func TestDocsLinks(t *testing.T) {
 	files, _ := filepath.Glob("../../docs/*.md")
 	files = append(files, "../../README.md")
@@ -90,6 +91,9 @@ func TestDocsLinks(t *testing.T) {
 			return nil
 		}
 		out := map[string]bool{}
+		for _, m := range regexp.MustCompile(`<a id="([^"]+)"></a>`).FindAllStringSubmatch(string(data), -1) {
+			out[m[1]] = true
+		}
 		for _, m := range heading.FindAllStringSubmatch(string(data), -1) {
 			a := strings.Map(func(r rune) rune {
 				switch {
@@ -134,5 +138,16 @@ func TestDocsLinks(t *testing.T) {
 	}
 	if n < 15 {
 		t.Errorf("checked %d links; the parsing is wrong", n)
+	}
+	e, err := evaluate.New(evaluate.Options{PSS: evaluate.DefaultPSSModes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ruleAnchors := anchors("../../docs/rules.md")
+	for _, r := range ruleInfo(e.Rules()) {
+		file, anchor, _ := strings.Cut(r.Reference, "#")
+		if file != RulesReference || !ruleAnchors[anchor] || anchor != r.ID {
+			t.Errorf("%s: reference %q has no anchor in docs/rules.md", r.ID, r.Reference)
+		}
 	}
 }

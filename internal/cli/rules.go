@@ -79,7 +79,8 @@ func RulesMarkdown(rules []evaluate.Rule) string {
 		if r.Docs != "" {
 			title = fmt.Sprintf("[%s](%s)", title, r.Docs)
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s: %s | %s |\n", r.ID, severityLabel(r), title, cell(r.Rationale), cell(r.Fix))
+		// The anchor is the id, for links from SARIF (helpUri) and reports.
+		fmt.Fprintf(&b, "| <a id=\"%s\"></a>`%s` | %s | %s: %s | %s |\n", r.ID, r.ID, severityLabel(r), title, cell(r.Rationale), cell(r.Fix))
 	}
 	return b.String()
 }
