@@ -3,10 +3,13 @@ package cli
 // kubegate explain RULE: one rule, for the person about to fix it.
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubegate/kubegate/evaluate"
 	kgrego "github.com/kubegate/kubegate/rego"
@@ -48,17 +51,30 @@ func runExplain(args []string, env Env) int {
 		fmt.Fprintf(w, "Applies to\n  %s\n\n", strings.Join(rule.Kinds, ", "))
 	}
 	if fires, passes := ruleExamples(rule.File); fires != "" || passes != "" {
-		fmt.Fprintf(w, "Examples, from its tests (%s)\n", testFile(rule.File))
+		// The inputs, evaluated as the tests evaluate them; else the tests
+		// as written.
+		if in, out, err := evaluate.Examples(context.Background(), *rule); err == nil && in != nil && out != nil {
+			fires, passes = asYAML(in), asYAML(out)
+		}
+		fmt.Fprintf(w, "Examples: the inputs of its first firing and passing tests (%s)\n", testFile(rule.File))
 		if fires != "" {
-			fmt.Fprintf(w, "  fires:\n%s\n", indent(indent(fires)))
+			fmt.Fprintf(w, "  fires on:\n%s\n", indent(indent(fires)))
 		}
 		if passes != "" {
-			fmt.Fprintf(w, "  passes:\n%s\n", indent(indent(passes)))
+			fmt.Fprintf(w, "  passes on:\n%s\n", indent(indent(passes)))
 		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "Docs\n  %s\n  https://github.com/kubegate/kubegate/blob/main/docs/rules.md\n", rule.Docs)
 	return ExitOK
+}
+
+func asYAML(v any) string {
+	data, err := yaml.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(string(data), "\n")
 }
 
 func testFile(file string) string {

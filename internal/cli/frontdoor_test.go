@@ -153,7 +153,7 @@ func TestExplain(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d, %s", code, stderr)
 	}
-	for _, want := range []string{"hpa.min-exceeds-max (error): HPA minReplicas above maxReplicas", "Why\n", "Fix\n", "fires:\n    test_fires_", "passes:\n    test_passes_", "rego/hpa/min_exceeds_max_test.rego"} {
+	for _, want := range []string{"hpa.min-exceeds-max (error): HPA minReplicas above maxReplicas", "Why\n", "Fix\n", "fires on:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler", "minReplicas: 5", "passes on:\n    apiVersion: autoscaling/v2", "rego/hpa/min_exceeds_max_test.rego"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("missing %q in\n%s", want, stdout)
 		}
