@@ -325,3 +325,53 @@ func TestChartBadInput(t *testing.T) {
 		t.Errorf("renderings %q, want the chart's own and ci/prod-values.yaml", variants)
 	}
 }
+
+// A template that includes another (a ConfigMap's checksum, as argo-cd's
+// Deployments do) is probed with just the templates it needs: a value is
+// still traced to its values line, even though a third template fails on
+// the perturbed value and so would fail a probe of the whole chart.
+func TestChartProbeIncludes(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"web/Chart.yaml":               "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"web/values.yaml":              "name: web\nprivileged: true\n",
+		"web/templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\ndata:\n  a: b\n",
+		"web/templates/strict.yaml":    "{{- if not .Values.privileged }}{{ fail \"this chart only runs privileged\" }}{{ end }}\n",
+		"web/templates/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Values.name }}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web}
+      annotations:
+        checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          securityContext:
+            privileged: {{ .Values.privileged }}
+`,
+	}
+	for name, src := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := Load([]string{"web"}, Options{WorkDir: dir})
+	if len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	d := find(t, res.Resources, "Deployment", "web", "")
+	at, _ := d.Where(Path{"spec", "template", "spec", "containers", 0, "securityContext", "privileged"})
+	if got := lineOf(at); got != "web/values.yaml:2" {
+		t.Errorf("privileged traced to %s, want web/values.yaml:2", got)
+	}
+}

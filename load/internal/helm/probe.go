@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"strings"
 
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -217,18 +218,44 @@ func (o *Output) probe(ctx context.Context, valuePath []any) probeResult {
 		}
 		return f.Data
 	}
-	// The one template and the partials it may use; every template when
-	// it includes another one (a checksum of a ConfigMap, say).
+	// The one template and the partials it may use, and the templates it
+	// includes (a checksum of a ConfigMap, say: argo-cd's Deployments
+	// include several), added as the engine names them; every template
+	// only when that does not settle it. Rendering every template for
+	// each probe took 60% of the time of a check of the argo-cd chart.
+	wanted := map[string]bool{o.Template: true}
 	only := func(c *chart.Chart, t *common.File) bool {
-		return strings.HasPrefix(path.Base(t.Name), "_") || path.Join(c.ChartFullPath(), t.Name) == o.Template
+		return strings.HasPrefix(path.Base(t.Name), "_") || wanted[path.Join(c.ChartFullPath(), t.Name)]
 	}
-	for _, keep := range []func(*chart.Chart, *common.File) bool{only, nil} {
-		out, _, err := r.engineRun(ctx, withTemplates(r.helm, form, keep), values, false)
+	for range maxIncluded {
+		out, _, err := r.engineRun(ctx, withTemplates(r.helm, form, only), values, false)
 		if err == nil {
 			return probeResult{text: out[o.Template]}
 		}
+		name := missingTemplate(err)
+		if name == "" || wanted[name] {
+			break
+		}
+		wanted[name] = true
+	}
+	if out, _, err := r.engineRun(ctx, withTemplates(r.helm, form, nil), values, false); err == nil {
+		return probeResult{text: out[o.Template]}
 	}
 	return probeResult{err: fmt.Errorf("does not render")}
+}
+
+// maxIncluded bounds the templates a probe adds one by one.
+const maxIncluded = 8
+
+var noTemplate = regexp.MustCompile(`no template "([^"]+)" associated with template`)
+
+// missingTemplate is the template an include named that the rendering
+// did not hold ("" for another error).
+func missingTemplate(err error) string {
+	if m := noTemplate.FindStringSubmatch(err.Error()); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // lookup finds the value at a path of keys and list indices.
