@@ -143,3 +143,47 @@ spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
 		}
 	}
 }
+
+// A CRD without a group defines nothing (its own schema findings say
+// why); a CRD whose schema cannot be used is an input error naming it, at
+// each of its resources, which are then not validated.
+func TestEvaluateBrokenCRDs(t *testing.T) {
+	resources := loadFiles(t, map[string]string{"crd.yaml": `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: things.example.com}
+spec:
+  group: example.com
+  names: {kind: Thing, plural: things}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer, minimum: "x"}
+---
+apiVersion: example.com/v1
+kind: Thing
+metadata: {name: t}
+spec: {size: 3}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: nogroup}
+spec:
+  names: {kind: Nope}
+`})
+	res := evaluate(t, schemaEngine(t, 37), resources)
+	if len(res.Errors) != 1 || res.Errors[0].Line != 21 || !strings.Contains(res.Errors[0].Message, "Thing t: CustomResourceDefinition things.example.com has an openAPIV3Schema the API server would not accept") {
+		t.Errorf("input errors %v", res.Errors)
+	}
+	if got := lines(byRule(res.Findings, RuleSchemaInvalidValue.ID)); !slices.Contains(got, "crd.yaml:29:1 spec.group") {
+		t.Errorf("the group-less CRD: %q", got)
+	}
+}

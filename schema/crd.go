@@ -111,7 +111,7 @@ func (c *Catalog) customValidator(cs *customSchema) *kindValidator {
 		err = apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(&v1, &props, nil)
 	}
 	if err != nil {
-		v.err = fmt.Errorf("%s: openAPIV3Schema: %w", cs.from, err)
+		v.err = fmt.Errorf("%s has an openAPIV3Schema the API server would not accept, so its resources are not validated: %w", cs.from, err)
 		return v
 	}
 	s, err := structuralschema.NewStructural(&props)
@@ -123,7 +123,7 @@ func (c *Catalog) customValidator(cs *customSchema) *kindValidator {
 	v.structural = s
 	_, openapi, err := apiservervalidation.NewSchemaValidator(&props)
 	if err != nil {
-		v.err = fmt.Errorf("%s: openAPIV3Schema: %w", cs.from, err)
+		v.err = fmt.Errorf("%s has an openAPIV3Schema the API server would not accept, so its resources are not validated: %w", cs.from, err)
 		return v
 	}
 	v.values = validate.NewSchemaValidator(openapi, nil, "", v.formats)
