@@ -32,6 +32,7 @@ type Catalog struct {
 type validatorCache struct {
 	mu   sync.Mutex
 	byGK map[cacheKey]*kindValidator
+	meta map[int]*structuralschema.Structural // ObjectMeta's shape, by minor
 }
 
 type cacheKey struct {
@@ -47,7 +48,7 @@ func New(target int) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Catalog{b: b, target: target, minor: b.schemaMinor(target), custom: map[GVK]*customSchema{}, cache: &validatorCache{byGK: map[cacheKey]*kindValidator{}}}, nil
+	return &Catalog{b: b, target: target, minor: b.schemaMinor(target), custom: map[GVK]*customSchema{}, cache: &validatorCache{byGK: map[cacheKey]*kindValidator{}, meta: map[int]*structuralschema.Structural{}}}, nil
 }
 
 // SchemaVersion is the Kubernetes version whose built-in schemas are used.
@@ -148,7 +149,7 @@ func (c *Catalog) builtinValidator(def string) *kindValidator {
 	tree := in.inline(def)
 	v := &kindValidator{formats: builtinFormats}
 	v.structural = shape(tree)
-	v.meta = shape(in.inline(objectMeta))
+	v.meta = c.metaShape()
 	var s spec.Schema
 	data, err := json.Marshal(tree)
 	if err == nil {
@@ -164,6 +165,19 @@ func (c *Catalog) builtinValidator(def string) *kindValidator {
 }
 
 const objectMeta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+// metaShape is ObjectMeta's structural shape at the catalog's minor, which
+// every kind's metadata is pruned with: made once per minor (callers hold
+// c.cache.mu).
+func (c *Catalog) metaShape() *structuralschema.Structural {
+	if s, ok := c.cache.meta[c.minor]; ok {
+		return s
+	}
+	in := &inliner{b: c.b, minor: c.minor, done: map[string]map[string]any{}, active: map[string]bool{}}
+	s := shape(in.inline(objectMeta))
+	c.cache.meta[c.minor] = s
+	return s
+}
 
 // inliner writes a definition with its references replaced by what they
 // name, patched where the published schemas and the API server disagree.

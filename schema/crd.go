@@ -100,7 +100,7 @@ func (c *Catalog) customFor(gvk GVK) *customSchema {
 // OpenAPI schema for values.
 func (c *Catalog) customValidator(cs *customSchema) *kindValidator {
 	v := &kindValidator{formats: strfmt.Default}
-	v.meta = shape((&inliner{b: c.b, minor: c.minor, done: map[string]map[string]any{}, active: map[string]bool{}}).inline(objectMeta))
+	v.meta = c.metaShape()
 	data, err := json.Marshal(cs.props)
 	var v1 apiextensionsv1.JSONSchemaProps
 	if err == nil {

@@ -56,7 +56,7 @@ func TestDifferentialAgainstStrictDecoding(t *testing.T) {
 			t.Errorf("%v seed: %q", seed["kind"], got)
 		}
 		for i := range perSeed {
-			obj := deepCopy(seed).(map[string]any)
+			obj := schema.DeepCopy(seed).(map[string]any)
 			what := mutate(rng, obj, i%2 == 0)
 			if what == "" {
 				continue
@@ -157,22 +157,4 @@ func mutate(rng *rand.Rand, obj map[string]any, unknown bool) string {
 		p[s.key.(int)] = repl
 	}
 	return fmt.Sprintf("%s: %v -> %#v", s.path, old, repl)
-}
-
-func deepCopy(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[k] = deepCopy(x)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = deepCopy(x)
-		}
-		return out
-	}
-	return v
 }

@@ -1,5 +1,8 @@
 package schema
 
+// DeepCopy copies a decoded JSON value.
+var DeepCopy = deepCopy
+
 // FastAndFull are the fast pass's verdict and kube-openapi's on obj's
 // values (true: valid), for TestDifferentialAgainstStrictDecoding.
 func FastAndFull(c *Catalog, obj map[string]any) (fast, full bool) {

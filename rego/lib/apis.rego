@@ -13,10 +13,7 @@ target := data.kubegate.cluster.minor
 # "replacement"}, each optional.
 lifecycle := data.kubegate.apis[input.apiVersion][input.kind]
 
-removed if {
-	lifecycle.removed > 0
-	lifecycle.removed <= target
-}
+removed if removed_at(lifecycle)
 
 not_yet_served if lifecycle.introduced > target
 

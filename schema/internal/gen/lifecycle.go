@@ -64,8 +64,11 @@ func writeLifecycle(out string) {
 	log.Printf("%s: %d group versions", out, len(table))
 }
 
+// downloadModule fetches a module through the module proxy and returns
+// the path of its zip.
 func downloadModule(mod string) string {
 	cmd := exec.Command("go", "mod", "download", "-json", mod)
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	cmd.Stderr = os.Stderr
 	data, err := cmd.Output()
 	if err != nil {

@@ -36,7 +36,6 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/exec"
 	"path"
 	"slices"
 	"strconv"
@@ -136,22 +135,12 @@ func main() {
 // download fetches k8s.io/kubernetes at rel through the module proxy and
 // returns its minor and the path of its zip.
 func download(rel string) (int, string) {
-	cmd := exec.Command("go", "mod", "download", "-json", "k8s.io/kubernetes@"+rel)
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	cmd.Stderr = os.Stderr
-	data, err := cmd.Output()
-	if err != nil {
-		log.Fatalf("go mod download k8s.io/kubernetes@%s: %v", rel, err)
-	}
-	var m struct{ Zip, Error string }
-	if err := json.Unmarshal(data, &m); err != nil || m.Error != "" || m.Zip == "" {
-		log.Fatalf("go mod download k8s.io/kubernetes@%s: %v %s", rel, err, m.Error)
-	}
+	zip := downloadModule("k8s.io/kubernetes@" + rel)
 	minor, err := strconv.Atoi(strings.Split(rel, ".")[1])
 	if err != nil {
 		log.Fatal(err)
 	}
-	return minor, m.Zip
+	return minor, zip
 }
 
 // readVersion reads one release's definitions, trimmed, with enums.
