@@ -18,10 +18,12 @@
 # the target, BuildKit only the ones the target needs.
 #
 # Build arguments, for the OCI labels and `kubegate version`:
-#   VERSION (e.g. v0.3.1), REVISION (the commit), SOURCE (the repository URL).
+#   VERSION (e.g. v0.3.1), REVISION (the commit), SOURCE (the repository URL);
+#   IMAGE, the image's own reference for kubegate verify-self (default
+#   ghcr.io/kubegate/kubegate:VERSION[-shell]).
 
-ARG GO_VERSION=1.26
-ARG ALPINE_VERSION=3.22
+# Base images are pinned by digest (multi-arch indexes); Dependabot's docker
+# updates move the tag and the digest together (.github/dependabot.yml).
 
 # ---- from a binary built on the host -------------------------------------
 FROM scratch AS local
@@ -63,7 +65,7 @@ ENV PATH=/usr/local/bin:/usr/bin:/bin \
 CMD ["/bin/sh"]
 
 # ---- from source ---------------------------------------------------------
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build
+FROM --platform=$BUILDPLATFORM golang:1.26@sha256:d7722066f0b60ceccb6c0643cbed1f5f9e15506ac237146c95333504d7805d89 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -71,11 +73,15 @@ COPY . .
 ARG VERSION=dev
 ARG TARGETOS
 ARG TARGETARCH
+# Reproducible: no paths (-trimpath), no build ID, no VCS stamp beyond the
+# version; BuildKit's SOURCE_DATE_EPOCH (the release commit's time) and
+# rewrite-timestamp give the layers fixed times (release.yml).
 RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w -X github.com/kubegate/kubegate/internal/cli.Version=${VERSION}" \
+    go build -trimpath -buildvcs=false \
+      -ldflags="-s -w -buildid= -X github.com/kubegate/kubegate/internal/cli.Version=${VERSION}" \
       -o /out/kubegate ./cmd/kubegate
 
-FROM alpine:${ALPINE_VERSION} AS shell
+FROM alpine:3.22@sha256:5291449c3df73caf6ed85e649dec1b9e818b39a5d8c871e97afc13e9cd5e8fa8 AS shell
 ARG VERSION=dev
 ARG REVISION=unknown
 ARG SOURCE=https://github.com/kubegate/kubegate
@@ -88,10 +94,14 @@ LABEL org.opencontainers.image.title="kubegate" \
 # Alpine's base has the CA bundle (ca-certificates-bundle); no RUN, so a
 # multi-platform build needs no emulation.
 COPY --from=build /out/kubegate /usr/local/bin/kubegate
+# The image kubegate verify-self checks by default (the release tag; the
+# released action.yml names it by digest instead).
+ARG IMAGE=ghcr.io/kubegate/kubegate:${VERSION}-shell
+ENV KUBEGATE_IMAGE=${IMAGE}
 ENTRYPOINT []
 CMD ["/bin/sh"]
 
-FROM gcr.io/distroless/static-debian12:nonroot AS nonroot
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab AS nonroot
 ARG VERSION=dev
 ARG REVISION=unknown
 ARG SOURCE=https://github.com/kubegate/kubegate
@@ -102,5 +112,7 @@ LABEL org.opencontainers.image.title="kubegate" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /out/kubegate /usr/local/bin/kubegate
+ARG IMAGE=ghcr.io/kubegate/kubegate:${VERSION}
+ENV KUBEGATE_IMAGE=${IMAGE}
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/kubegate"]

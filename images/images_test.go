@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -411,7 +412,7 @@ func TestSignAllThenVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := c.SignAll(context.Background(), []string{ref}, signer)
-	if res[0].Error != "" || res[0].Digest != h.String() || !res[0].Attested {
+	if res[0].Error != "" || res[0].Digest != h.String() || !slices.Equal(res[0].Attested, []string{SBOMPredicateType}) {
 		t.Fatalf("%+v", res[0])
 	}
 	got := checkOne(t, Options{Verify: &VerifyOptions{Keys: []string{pub}, IgnoreTlog: true}, Sleep: (&noSleep{}).sleep}, ref)
@@ -421,6 +422,28 @@ func TestSignAllThenVerify(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(got.Attestations[0].Predicate), "bash") {
 		t.Errorf("the attested SBOM does not list the image's package")
 	}
+	// A release's provenance is attested besides the SBOM.
+	slsa, err := PredicateType("slsaprovenance1")
+	if err != nil || slsa != "https://slsa.dev/provenance/v1" {
+		t.Fatalf("slsaprovenance1: %q, %v", slsa, err)
+	}
+	signer.Predicates = []Predicate{{Type: slsa, Body: []byte(`{"buildDefinition":{"buildType":"https://example.com/release"}}`)}}
+	res = c.SignAll(context.Background(), []string{ref}, signer)
+	if res[0].Error != "" || !slices.Equal(res[0].Attested, []string{SBOMPredicateType, slsa}) {
+		t.Fatalf("with a provenance: %+v", res[0])
+	}
+	got = checkOne(t, Options{Verify: &VerifyOptions{Keys: []string{pub}, IgnoreTlog: true}, Sleep: (&noSleep{}).sleep}, ref)
+	var types []string
+	for _, a := range got.Attestations {
+		types = append(types, a.PredicateType)
+	}
+	if !slices.Contains(types, slsa) || !slices.Contains(types, SBOMPredicateType) {
+		t.Errorf("attestations after signing with a provenance: %v", types)
+	}
+	if _, err := PredicateType("slsa"); err == nil || !strings.Contains(err.Error(), "slsaprovenance1") {
+		t.Errorf("an unknown short name: %v", err)
+	}
+	signer.Predicates = nil
 	off, _ := New(Options{Offline: true})
 	if r := off.SignAll(context.Background(), []string{ref}, signer); !strings.Contains(r[0].Error, "cannot sign offline") {
 		t.Errorf("offline signing: %+v", r[0])

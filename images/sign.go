@@ -6,7 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/url"
 	"os"
+	"slices"
+	"strings"
 
 	syftsbom "github.com/anchore/syft/syft/sbom"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -31,9 +35,44 @@ type Signer struct {
 	SV          signature.SignerVerifier
 	Cert, Chain []byte
 
+	// Predicates are attested besides the SBOM (kubegate sign --attest):
+	// a release's SLSA provenance, say.
+	Predicates []Predicate
+
 	// logEntry makes the transparency-log bundle of a signature: a
 	// test-made log's, since kubegate sign uploads to none.
 	logEntry func(payload, sig []byte) (*cbundle.RekorBundle, error)
+}
+
+// Predicate is an in-toto predicate to attest: its type (a URI) and its
+// JSON.
+type Predicate struct {
+	Type string
+	Body []byte
+}
+
+// predicateTypes are the short names of predicate types, as cosign attest
+// --type takes them.
+var predicateTypes = map[string]string{
+	"cyclonedx":       SBOMPredicateType,
+	"spdxjson":        "https://spdx.dev/Document",
+	"slsaprovenance":  "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance1": "https://slsa.dev/provenance/v1",
+	"openvex":         "https://openvex.dev/ns",
+}
+
+// PredicateType is the URI of a predicate type given by cosign's short name
+// (cyclonedx, spdxjson, slsaprovenance, slsaprovenance1, openvex) or as a
+// URI.
+func PredicateType(s string) (string, error) {
+	if uri, ok := predicateTypes[s]; ok {
+		return uri, nil
+	}
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
+		return s, nil
+	}
+	names := slices.Sorted(maps.Keys(predicateTypes))
+	return "", fmt.Errorf("predicate type %q: want a URI or one of %s", s, strings.Join(names, ", "))
 }
 
 // LoadKey reads a cosign private key (the encrypted PEM that cosign
@@ -110,8 +149,9 @@ func (s *Signer) Attest(ctx context.Context, se oci.SignedEntity, repo name.Repo
 // Signed is what SignAll did for one image.
 type Signed struct {
 	Ref, Digest string
-	// Attested is true when the SBOM was attached as an attestation.
-	Attested bool
+	// Attested are the predicate types attached as attestations (the
+	// SBOM's, unless SBOMs are off, and the Signer's Predicates).
+	Attested []string
 	Error    string
 }
 
@@ -153,21 +193,30 @@ func (c *Checker) signOne(ctx context.Context, ref string, s *Signer) Signed {
 	if err == nil {
 		se, err = s.Sign(ctx, se, r.repo, h)
 	}
+	var attested []string
 	if err == nil && c.opts.SBOM {
 		var doc *syftsbom.SBOM
 		if doc, err = c.sbomDoc(ctx, r, h); err == nil {
 			var b []byte
 			if b, err = sbom.Encode(doc, "cyclonedx-json"); err == nil {
 				se, err = s.Attest(ctx, se, r.repo, h, SBOMPredicateType, b)
+				attested = append(attested, SBOMPredicateType)
 			}
+		}
+	}
+	for _, p := range s.Predicates {
+		if err == nil {
+			se, err = s.Attest(ctx, se, r.repo, h, p.Type, p.Body)
+			attested = append(attested, p.Type)
 		}
 	}
 	if err == nil {
 		err = ociremote.WriteSignatures(r.repo, se, ociremote.WithRemoteOptions(reg.with(ctx)...))
 	}
-	if err == nil && c.opts.SBOM {
-		err = ociremote.WriteAttestations(r.repo, se, ociremote.WithRemoteOptions(reg.with(ctx)...))
-		res.Attested = err == nil
+	if err == nil && len(attested) > 0 {
+		if err = ociremote.WriteAttestations(r.repo, se, ociremote.WithRemoteOptions(reg.with(ctx)...)); err == nil {
+			res.Attested = attested
+		}
 	}
 	if err != nil {
 		res.Error = fmt.Sprintf("signing %s: %s", ref, explain(r, err))

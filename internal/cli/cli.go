@@ -82,6 +82,7 @@ Usage:
                                      merge the JSON reports of sharded runs (check --shard I/N)
   kubegate test [flags] [DIR...]     run the Rego tests of your policies (default policy/)
   kubegate sign --key FILE PATH...   sign every image the manifests name, with its SBOM attested
+  kubegate verify-self [--image REF] check that this kubegate is a signed release image
   kubegate version                   print the version
 
 Run 'kubegate check --help' for the check flags.
@@ -114,6 +115,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return runTest(ctx, args[1:], env)
 	case "sign":
 		return runSign(ctx, args[1:], env)
+	case "verify-self":
+		return runVerifySelf(ctx, args[1:], env)
 	case "action": // hidden: the GitHub Action's entry point (action.go)
 		return runAction(ctx, args[1:], env)
 	case "version", "--version":

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -18,30 +19,63 @@ import (
 
 // imageFlags are check's image and supply-chain flags.
 type imageFlags struct {
-	keys                                  *[]string
-	identity, issuer, roots, rekorKey     *string
-	ignoreTlog                            *bool
+	verifyFlags
 	sbomDir, sbomFormat, cacheDir, layout *string
 	allowed                               *[]string
 	noSBOM                                *bool
 	platform                              *string
 }
 
-func addImageFlags(fs *pflag.FlagSet) *imageFlags {
-	return &imageFlags{
+// verifyFlags say whose signatures an image needs (check and verify-self).
+type verifyFlags struct {
+	keys                              *[]string
+	identity, issuer, roots, rekorKey *string
+	ignoreTlog                        *bool
+}
+
+var verifyFlagNames = []string{"verify-key", "verify-identity", "verify-issuer", "verify-root", "rekor-public-key", "insecure-ignore-tlog"}
+
+func addVerifyFlags(fs *pflag.FlagSet) verifyFlags {
+	return verifyFlags{
 		keys:       fs.StringArray("verify-key", nil, "require a cosign signature that verifies with the public key `FILE` (PEM); repeatable: any key will do"),
 		identity:   fs.String("verify-identity", "", "require a keyless cosign signature whose certificate identity matches `REGEXP` (whole value); needs --verify-issuer"),
 		issuer:     fs.String("verify-issuer", "", "the OIDC issuer `REGEXP` for keyless signatures (whole value), such as https://token.actions.githubusercontent.com"),
 		roots:      fs.String("verify-root", "", "PEM `FILE` of CA certificates that keyless certificates chain to (a private CA; default Sigstore's public Fulcio)"),
 		rekorKey:   fs.String("rekor-public-key", "", "PEM `FILE` of transparency-log (Rekor) public keys (a private Rekor, or air-gapped; default Sigstore's)"),
 		ignoreTlog: fs.Bool("insecure-ignore-tlog", false, "verify signatures without a transparency log (air-gapped, key-signed images), as cosign's flag of the same name"),
-		sbomDir:    fs.String("sbom-dir", "", "write one SBOM per unique image digest to `DIR`"),
-		sbomFormat: fs.String("sbom-format", "cyclonedx-json", "SBOM `FORMAT` for --sbom-dir: cyclonedx-json or spdx-json"),
-		noSBOM:     fs.Bool("no-sbom", false, "do not build SBOMs (images.compromised-package and SBOM policies then see no packages)"),
-		cacheDir:   fs.String("cache-dir", "", "cache SBOMs and verified signatures by digest in `DIR` (default kubegate under the user cache directory)"),
-		layout:     fs.String("image-layout", "", "read images from OCI layouts under `DIR` (as cosign save writes them, at DIR/REGISTRY/REPOSITORY/TAG) instead of registries"),
-		platform:   fs.String("platform", "linux/amd64", "the `OS/ARCH[/VARIANT]` of a multi-platform image whose SBOM is built"),
-		allowed:    fs.StringArray("allowed-registry", nil, "allow images only from `REGISTRY[/PREFIX]` (images.registry-not-allowed); repeatable"),
+	}
+}
+
+// changed says whether any of the flags was given.
+func (f verifyFlags) changed(fs *pflag.FlagSet) bool {
+	return slices.ContainsFunc(verifyFlagNames, fs.Changed)
+}
+
+// options are the flags' verification options, paths resolved from wd.
+func (f verifyFlags) options(wd string) *images.VerifyOptions {
+	v := &images.VerifyOptions{Identity: *f.identity, Issuer: *f.issuer, IgnoreTlog: *f.ignoreTlog}
+	for _, k := range *f.keys {
+		v.Keys = append(v.Keys, resolveKey(wd, k))
+	}
+	if *f.roots != "" {
+		v.Roots = resolve(wd, *f.roots)
+	}
+	if *f.rekorKey != "" {
+		v.RekorKeys = resolve(wd, *f.rekorKey)
+	}
+	return v
+}
+
+func addImageFlags(fs *pflag.FlagSet) *imageFlags {
+	return &imageFlags{
+		verifyFlags: addVerifyFlags(fs),
+		sbomDir:     fs.String("sbom-dir", "", "write one SBOM per unique image digest to `DIR`"),
+		sbomFormat:  fs.String("sbom-format", "cyclonedx-json", "SBOM `FORMAT` for --sbom-dir: cyclonedx-json or spdx-json"),
+		noSBOM:      fs.Bool("no-sbom", false, "do not build SBOMs (images.compromised-package and SBOM policies then see no packages)"),
+		cacheDir:    fs.String("cache-dir", "", "cache SBOMs and verified signatures by digest in `DIR` (default kubegate under the user cache directory)"),
+		layout:      fs.String("image-layout", "", "read images from OCI layouts under `DIR` (as cosign save writes them, at DIR/REGISTRY/REPOSITORY/TAG) instead of registries"),
+		platform:    fs.String("platform", "linux/amd64", "the `OS/ARCH[/VARIANT]` of a multi-platform image whose SBOM is built"),
+		allowed:     fs.StringArray("allowed-registry", nil, "allow images only from `REGISTRY[/PREFIX]` (images.registry-not-allowed); repeatable"),
 	}
 }
 
@@ -77,21 +111,8 @@ func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, 
 	}
 	o.opts.CacheDir = cacheDir(*f.cacheDir, wd)
 	v := &images.VerifyOptions{}
-	verifyFlags := false
-	for _, name := range []string{"verify-key", "verify-identity", "verify-issuer", "verify-root", "rekor-public-key", "insecure-ignore-tlog"} {
-		verifyFlags = verifyFlags || fs.Changed(name)
-	}
-	if verifyFlags {
-		for _, k := range *f.keys {
-			v.Keys = append(v.Keys, resolveKey(wd, k))
-		}
-		v.Identity, v.Issuer, v.IgnoreTlog = *f.identity, *f.issuer, *f.ignoreTlog
-		if *f.roots != "" {
-			v.Roots = resolve(wd, *f.roots)
-		}
-		if *f.rekorKey != "" {
-			v.RekorKeys = resolve(wd, *f.rekorKey)
-		}
+	if f.verifyFlags.changed(fs) {
+		v = f.verifyFlags.options(wd)
 	} else {
 		// Keys named by the configuration come from where it came from:
 		// with --trusted-policies, the base branch, so that a pull

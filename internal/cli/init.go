@@ -72,9 +72,11 @@ jobs:
   kubegate:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
+      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0
         with:
           fetch-depth: 0   # the base commit too: the gate judges what the pull request introduces
+      # v0 follows the latest v0 release; pin one (@vX.Y.Z, or its commit SHA) for an
+      # immutable gate: https://github.com/kubegate/kubegate/blob/main/docs/releases.md
       - uses: kubegate/kubegate@v0
         with:
           paths: .

@@ -2,8 +2,12 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -15,10 +19,11 @@ const signUsage = `Usage: kubegate sign --key FILE [flags] PATH...
 
 Signs every image that the manifests under PATH name, in its registry, with
 the cosign private key FILE (its password in COSIGN_PASSWORD), and attaches
-the image's CycloneDX SBOM as a signed in-toto attestation: for release
-pipelines, after the images are pushed, so that kubegate check --verify-key
-(and cosign verify) pass. It refuses to run without an explicit key and
-PATH: signing is never a default.
+the image's CycloneDX SBOM as a signed in-toto attestation, and any
+--attest TYPE=FILE predicate (a release's SLSA provenance, say): for release
+pipelines, after the images are pushed, so that kubegate check --verify-key,
+kubegate verify-self --verify-key and cosign verify pass. It refuses to run
+without an explicit key and PATH: signing is never a default.
 
 Flags:
 `
@@ -27,7 +32,8 @@ func runSign(ctx context.Context, args []string, env Env) int {
 	fs := pflag.NewFlagSet("kubegate sign", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	key := fs.String("key", "", "cosign private key `FILE` (as cosign generate-key-pair writes it; password in COSIGN_PASSWORD)")
-	noSBOM := fs.Bool("no-sbom", false, "sign only: do not build and attest the SBOMs")
+	noSBOM := fs.Bool("no-sbom", false, "do not build and attest the SBOMs")
+	attest := fs.StringArray("attest", nil, "also attest the predicate in `TYPE=FILE` (TYPE a URI or cosign's short name: slsaprovenance1, spdxjson, openvex...); repeatable")
 	cacheFlag := fs.String("cache-dir", "", "SBOM cache `DIR` (default kubegate under the user cache directory)")
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
@@ -44,6 +50,13 @@ func runSign(ctx context.Context, args []string, env Env) int {
 	signer, err := images.LoadKey(resolve(wd, *key), []byte(env.getenv("COSIGN_PASSWORD")))
 	if err != nil {
 		return errorf(env, "sign: --key %v", err)
+	}
+	for _, a := range *attest {
+		p, err := predicate(wd, a)
+		if err != nil {
+			return errorf(env, "sign: --attest %s: %v", a, err)
+		}
+		signer.Predicates = append(signer.Predicates, p)
 	}
 	loaded := load.Load(fs.Args(), load.Options{WorkDir: env.WorkDir, Stdin: env.Stdin})
 	for _, e := range loaded.Errors {
@@ -66,11 +79,31 @@ func runSign(ctx context.Context, args []string, env Env) int {
 		case r.Error != "":
 			fmt.Fprintf(env.Stderr, "kubegate: %s\n", r.Error)
 			code = ExitError
-		case r.Attested:
-			fmt.Fprintf(env.Stdout, "signed %s (%s), SBOM attested\n", r.Ref, r.Digest)
+		case len(r.Attested) > 0:
+			fmt.Fprintf(env.Stdout, "signed %s (%s), attested %s\n", r.Ref, r.Digest, strings.Join(r.Attested, ", "))
 		default:
 			fmt.Fprintf(env.Stdout, "signed %s (%s)\n", r.Ref, r.Digest)
 		}
 	}
 	return code
+}
+
+// predicate reads --attest TYPE=FILE: a JSON predicate and its type.
+func predicate(wd, arg string) (images.Predicate, error) {
+	typ, file, ok := strings.Cut(arg, "=")
+	if !ok || typ == "" || file == "" {
+		return images.Predicate{}, errors.New("want TYPE=FILE")
+	}
+	uri, err := images.PredicateType(typ)
+	if err != nil {
+		return images.Predicate{}, err
+	}
+	body, err := os.ReadFile(resolve(wd, file))
+	if err != nil {
+		return images.Predicate{}, err
+	}
+	if !json.Valid(body) {
+		return images.Predicate{}, fmt.Errorf("%s is not JSON", file)
+	}
+	return images.Predicate{Type: uri, Body: body}, nil
 }
