@@ -67,6 +67,16 @@ var (
 	}
 )
 
+// RuleVulnerabilityDB: the vulnerability database is missing or old.
+var RuleVulnerabilityDB = Rule{
+	ID: "images.vulnerability-db", Severity: finding.Warning, Title: "Vulnerability database missing or out of date", Kinds: []string{"workloads"},
+	Rationale: "images.vulnerability matches the images' packages against a grype vulnerability database, a file kubegate reads but never downloads while checking. " +
+		"Without one, the packages were not matched: this notice says so once, so that the run is not mistaken for a clean one. " +
+		"A database older than --vuln-db-max-age (default 5 days) misses the advisories published since, which is a warning.",
+	Fix:  "Give the database with --vuln-db (or vulnerabilities.db in .kubegate.yaml): grype's own (grype db update; --vuln-db ~/.cache/grype/db), refreshed in the job or by a scheduled one.",
+	Docs: "https://github.com/kubegate/kubegate/blob/main/docs/images.md#known-vulnerabilities",
+}
+
 // The exceptions of .kubegate.yaml (package exceptions applies them).
 var (
 	// RuleExceptionExpired: an exception's expiry date has passed.
@@ -86,7 +96,7 @@ var (
 )
 
 // hostRules are every rule defined here.
-var hostRules = []Rule{RuleChartDependencyMissing, RuleChartNotRendered, RuleExceptionExpired, RuleExceptionUnused, RuleSchemaUnknownField, RuleSchemaInvalidValue, RuleSchemaUnknownKind}
+var hostRules = []Rule{RuleChartDependencyMissing, RuleChartNotRendered, RuleExceptionExpired, RuleExceptionUnused, RuleSchemaUnknownField, RuleSchemaInvalidValue, RuleSchemaUnknownKind, RuleVulnerabilityDB}
 
 // withHostRules adds kubegate's own rules to the policies', sorted by id.
 func withHostRules(rules []Rule) []Rule {

@@ -135,15 +135,36 @@ func (e *Engine) evaluateOne(ctx context.Context, eval func(context.Context, *as
 				return
 			}
 		}
+		severity := rule.Severity
+		if t := field(v, "severity"); t != nil {
+			// A rule may grade its own violations (images.vulnerability's
+			// notices below the threshold).
+			s, _ := t.Value.(ast.String)
+			sev, err := finding.ParseSeverity(string(s), false)
+			if err != nil || sev == finding.SeverityNone {
+				fail(fmt.Sprintf("rule %s returned a violation whose severity is not error, warning or notice: %v", rule.ID, t))
+				return
+			}
+			severity = sev
+		}
+		var tags []string
+		if ts, ok := toInterface(field(v, "tags")).([]any); ok {
+			for _, t := range ts {
+				if s, ok := t.(string); ok {
+					tags = append(tags, s)
+				}
+			}
+		}
 		loc, also := subject.Where(path)
 		f := finding.Finding{
 			Rule:     rule.ID,
-			Severity: rule.Severity,
+			Severity: severity,
 			Message:  msg,
 			Resource: subject.ID(),
 			Field:    path.String(),
 			Location: loc,
 			Related:  also,
+			Tags:     tags,
 		}
 		related, _ := toInterface(field(v, "related")).([]any)
 		for _, x := range related {

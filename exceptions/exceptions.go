@@ -68,8 +68,11 @@ type Exception struct {
 	Namespace string `yaml:"namespace"`
 	Name      string `yaml:"name"`
 	Path      string `yaml:"path"`
-	Reason    string `yaml:"reason"`
-	Expires   string `yaml:"expires"`
+	// Vulnerability waives only the findings about this vulnerability id
+	// (a glob: CVE-2024-3094, GHSA-*): images.vulnerability's.
+	Vulnerability string `yaml:"vulnerability"`
+	Reason        string `yaml:"reason"`
+	Expires       string `yaml:"expires"`
 
 	// Line and Column are where the exception is written.
 	Line, Column int `yaml:"-"`
@@ -94,7 +97,7 @@ func (x *Exception) Validate() []string {
 		}
 		x.expires = t
 	}
-	for _, g := range []string{x.Rule, x.Kind, x.Namespace, x.Name} {
+	for _, g := range []string{x.Rule, x.Kind, x.Namespace, x.Name, x.Vulnerability} {
 		if _, err := path.Match(g, ""); err != nil {
 			errs = append(errs, fmt.Sprintf("exception for %s: %q is not a valid glob", x.Rule, g))
 		}
@@ -261,6 +264,9 @@ func (p Policy) at(x Exception) finding.Location {
 // file the finding is reported on.
 func (p Policy) matches(x Exception, f finding.Finding) bool {
 	if x.Rule != "" && !slices.ContainsFunc(ruleIDs(f), func(id string) bool { ok, _ := path.Match(x.Rule, id); return ok }) {
+		return false
+	}
+	if x.Vulnerability != "" && !slices.ContainsFunc(f.Tags, func(t string) bool { ok, _ := path.Match(x.Vulnerability, t); return ok }) {
 		return false
 	}
 	for _, m := range [][2]string{{x.Kind, f.Resource.Kind}, {x.Namespace, f.Resource.Namespace}, {x.Name, f.Resource.Name}} {

@@ -120,6 +120,9 @@ type Finding struct {
 	// Baseline is BaselineNew or BaselineExisting in a run with a baseline
 	// (--baseline REF): whether REF had the same finding.
 	Baseline string `json:"baseline,omitempty"`
+	// Tags are identifiers the finding is about besides its rule: the
+	// vulnerability ids of images.vulnerability (CVE-2024-3094).
+	Tags []string `json:"tags,omitempty"`
 }
 
 // The values of Finding.Baseline.
@@ -253,6 +256,19 @@ type Image struct {
 	// NotChecked says why the image was not checked (--offline, or the
 	// error reported in errors).
 	NotChecked string `json:"not_checked,omitempty"`
+	// Vulnerabilities summarises the known vulnerabilities found in the
+	// image's packages (nil: not matched against a database).
+	Vulnerabilities *VulnerabilitySummary `json:"vulnerabilities,omitempty"`
+}
+
+// VulnerabilitySummary counts an image's known vulnerabilities by severity
+// (critical, high, medium, low, negligible, unknown; each vulnerability
+// once, whichever packages hold it), with those VEX statements set aside
+// and when the database was built (RFC 3339).
+type VulnerabilitySummary struct {
+	Counts     map[string]int `json:"counts"`
+	Suppressed int            `json:"vex_suppressed"`
+	Database   string         `json:"database_built"`
 }
 
 // Suppressed is a finding an exception waived.
@@ -370,6 +386,10 @@ func (r *Report) Normalize() {
 
 // compareFindings orders findings; it stops at the first difference (the
 // sort of a large report calls it millions of times).
+// Before says whether a comes before b in a report's order (by file,
+// line, rule, column, resource, message).
+func Before(a, b Finding) bool { return compareFindings(a, b) < 0 }
+
 func compareFindings(a, b Finding) int {
 	if c := strings.Compare(a.Location.File, b.Location.File); c != 0 {
 		return c

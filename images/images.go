@@ -8,14 +8,18 @@ package images
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	syftsbom "github.com/anchore/syft/syft/sbom"
+	syftsource "github.com/anchore/syft/syft/source"
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -23,6 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/kubegate/kubegate/images/sbom"
+	"github.com/kubegate/kubegate/vuln"
 )
 
 // Options configure a Checker.
@@ -45,6 +50,11 @@ type Options struct {
 	// (cyclonedx-json or spdx-json).
 	SBOMDir    string
 	SBOMFormat string
+	// Vulnerabilities, when set, is matched against every SBOM; VEX are
+	// VEX documents (files) that set vulnerabilities aside, with the OpenVEX
+	// attestations that verify (see Verify).
+	Vulnerabilities *vuln.DB
+	VEX             []string
 	// Platform is the image of a multi-platform index that is scanned
 	// (default linux/amd64).
 	Platform v1.Platform
@@ -98,6 +108,12 @@ type Image struct {
 	Scanned  bool           `json:"scanned"`
 	// SBOMFile is where the SBOM was written (--sbom-dir).
 	SBOMFile string `json:"sbom_file,omitempty"`
+	// VulnerabilitiesChecked says the SBOM was matched against the
+	// vulnerability database: Vulnerabilities are what it found, and
+	// VEXSuppressed what VEX statements set aside.
+	VulnerabilitiesChecked bool                 `json:"vulnerabilities_checked"`
+	Vulnerabilities        []vuln.Vulnerability `json:"vulnerabilities,omitempty"`
+	VEXSuppressed          []vuln.Suppressed    `json:"vex_suppressed,omitempty"`
 }
 
 // Checker checks images. It is safe for concurrent use.
@@ -299,6 +315,17 @@ func (c *Checker) sbom(ctx context.Context, r Ref, h v1.Hash, img *Image) error 
 	}
 	img.Scanned = true
 	img.Packages = sbom.Packages(doc)
+	if db := c.opts.Vulnerabilities; db != nil {
+		docs, cleanup, err := c.vexDocuments(img.Attestations)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		if img.Vulnerabilities, img.VEXSuppressed, err = db.Match(named(doc, r, h), docs); err != nil {
+			return err
+		}
+		img.VulnerabilitiesChecked = true
+	}
 	if c.opts.SBOMDir != "" {
 		b, err := sbom.Encode(doc, c.opts.SBOMFormat)
 		if err != nil {
@@ -314,6 +341,64 @@ func (c *Checker) sbom(ctx context.Context, r Ref, h v1.Hash, img *Image) error 
 		img.SBOMFile = f
 	}
 	return nil
+}
+
+// named is doc with the image's name and tag in its source, as VEX
+// statements name images (pkg:oci/NAME?repository_url=REGISTRY/REPOSITORY):
+// an SBOM is built and cached by digest alone.
+func named(doc *syftsbom.SBOM, r Ref, h v1.Hash) *syftsbom.SBOM {
+	md, ok := doc.Source.Metadata.(syftsource.ImageMetadata)
+	if !ok {
+		return doc
+	}
+	out := *doc
+	md.UserInput = r.Original
+	md.RepoDigests = []string{r.Name() + "@" + h.String()}
+	md.Tags = nil
+	if r.Tag != "" {
+		md.Tags = []string{r.Name() + ":" + r.Tag}
+	}
+	out.Source.Metadata = md
+	out.Source.Name = r.Name()
+	return &out
+}
+
+// OpenVEXPredicateType is the predicate type of OpenVEX attestations.
+const OpenVEXPredicateType = "https://openvex.dev/ns"
+
+// vexDocuments are the VEX documents for one image: the configured files,
+// and the OpenVEX documents attested to it (verified with the same keys or
+// identity as its signatures), written to temporary files for grype.
+func (c *Checker) vexDocuments(atts []Attestation) ([]string, func(), error) {
+	docs := slices.Clone(c.opts.VEX)
+	var dir string
+	cleanup := func() {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
+	}
+	for i, a := range atts {
+		if !strings.HasPrefix(a.PredicateType, OpenVEXPredicateType) {
+			continue
+		}
+		b, err := json.Marshal(a.Predicate)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "kubegate-vex-"); err != nil {
+				return nil, nil, err
+			}
+		}
+		p := filepath.Join(dir, fmt.Sprintf("attested-%d.openvex.json", i))
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		docs = append(docs, p)
+	}
+	return docs, cleanup, nil
 }
 
 // sbomDoc builds the SBOM of the platform's image of h, or reads it from

@@ -233,9 +233,16 @@ func WriteGitHubSummary(w io.Writer, r *finding.Report, ctx GitHubContext) error
 		b.WriteString(row)
 	}
 	if len(r.Images) > 0 {
-		fmt.Fprintf(&b, "### Images (%d)\n\n| image | digest | signature | packages | SBOM |\n| --- | --- | --- | ---: | --- |\n", len(r.Images))
+		fmt.Fprintf(&b, "### Images (%d)\n\n| image | digest | signature | packages | vulnerabilities | SBOM |\n| --- | --- | --- | ---: | --- | --- |\n", len(r.Images))
+		built := ""
 		for _, im := range r.Images {
 			add(imageRow(im))
+			if im.Vulnerabilities != nil {
+				built = im.Vulnerabilities.Database
+			}
+		}
+		if built != "" {
+			fmt.Fprintf(&b, "\nVulnerabilities: from a grype database built %s.\n", MarkdownCell(built))
 		}
 		b.WriteString("\n")
 	}
@@ -376,7 +383,29 @@ func imageRow(im finding.Image) string {
 	if im.NotChecked != "" {
 		digest, sig = "not checked: "+im.NotChecked, ""
 	}
-	return fmt.Sprintf("| `%s` | %s | %s | %s | %s |\n", im.Ref, MarkdownCell(digest), MarkdownCell(sig), pkgs, MarkdownCell(im.SBOM))
+	return fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s |\n", im.Ref, MarkdownCell(digest), MarkdownCell(sig), pkgs, MarkdownCell(vulnerabilityCell(im.Vulnerabilities)), MarkdownCell(im.SBOM))
+}
+
+// vulnerabilityCell is an image's known vulnerabilities by severity
+// ("1 critical, 2 medium; 1 set aside by VEX"), "none" or "" (not matched).
+func vulnerabilityCell(v *finding.VulnerabilitySummary) string {
+	if v == nil {
+		return ""
+	}
+	var parts []string
+	for _, sev := range []string{"critical", "high", "medium", "low", "negligible", "unknown"} {
+		if n := v.Counts[sev]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, sev))
+		}
+	}
+	out := "none"
+	if len(parts) > 0 {
+		out = strings.Join(parts, ", ")
+	}
+	if v.Suppressed > 0 {
+		out += fmt.Sprintf("; %d set aside by VEX", v.Suppressed)
+	}
+	return out
 }
 
 // Link is a location as Markdown: a link to the line in the commit when the

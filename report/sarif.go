@@ -118,6 +118,9 @@ func BuildSARIF(r *finding.Report) *sarif.Report {
 		if f.Field != "" {
 			props.Add("field", f.Field)
 		}
+		if len(f.Tags) > 0 {
+			props.Tags = append(props.Tags, f.Tags...) // a CVE's id, as code scanning shows tags
+		}
 		res.WithProperties(props)
 	}
 	if len(r.Errors) > 0 {

@@ -22,8 +22,10 @@ import (
 	"github.com/anchore/syft/syft/source"
 
 	// syft's RPM database cataloger needs an SQL driver named "sqlite";
-	// without it RPM-based images fail to catalog.
-	_ "modernc.org/sqlite"
+	// without it RPM-based images fail to catalog. It is glebarez's (a fork
+	// of modernc.org/sqlite), which grype's database reader registers too:
+	// a second driver under the same name would panic at start.
+	_ "github.com/glebarez/go-sqlite"
 )
 
 // ociDirSource is syft's (stereoscope's) name for the OCI layout source.

@@ -87,7 +87,7 @@ func loadBaseline(tree *gitref.Tree, o *checkOptions, env Env) baseLoad {
 // them; head's report gains its fixed findings and the rendered changes.
 // Images only the baseline names are checked too (their facts decide its
 // findings), but they are not head's images.
-func compareBaseline(ctx context.Context, rep *finding.Report, engine *evaluate.Engine, pol exceptions.Policy, o *checkOptions, bl baseLoad, head []*load.Resource, headRefs []string, headFacts map[string]any, env Env) error {
+func compareBaseline(ctx context.Context, rep *finding.Report, engine *evaluate.Engine, pol exceptions.Policy, o *checkOptions, bl baseLoad, head []*load.Resource, headRefs []string, headFacts map[string]any, extra []finding.Finding, env Env) error {
 	refs, uses := load.Images(bl.loaded.Resources)
 	known := map[string]bool{}
 	for _, r := range headRefs {
@@ -101,10 +101,11 @@ func compareBaseline(ctx context.Context, rep *finding.Report, engine *evaluate.
 	}
 	facts := headFacts
 	if len(missing) > 0 {
-		more, _, _, err := checkImages(ctx, o.images, missing, uses, env)
+		checked, err := checkImages(ctx, o.images, missing, uses, env)
 		if err != nil {
 			return err
 		}
+		more := checked.facts
 		facts = maps.Clone(headFacts)
 		imgs := map[string]any{}
 		for _, m := range []map[string]any{headFacts, more} {
@@ -114,7 +115,7 @@ func compareBaseline(ctx context.Context, rep *finding.Report, engine *evaluate.
 		}
 		facts["images"] = imgs
 	}
-	base := evaluateRun(ctx, engine, pol, o, bl.loaded, facts, env)
+	base := evaluateRun(ctx, engine, pol, o, bl.loaded, facts, extra, env)
 	if n := len(base.Errors); n > 0 {
 		fmt.Fprintf(env.Stderr, "kubegate: --baseline %s: %d input error(s) at %s, so the findings they hid there count as new; the first: %s\n", o.baseline, n, o.baseline, base.Errors[0].Error())
 	}

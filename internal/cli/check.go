@@ -204,7 +204,8 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	phase = prog.Start("images", "checking images", "images", len(refs))
 	imgOpts := o.images
 	imgOpts.opts.Progress = phase
-	facts, imgErrs, imgs, err := checkImages(ctx, imgOpts, refs, uses, env)
+	checked, err := checkImages(ctx, imgOpts, refs, uses, env)
+	facts := checked.facts
 	if o.images.opts.Offline {
 		phase.End(progress.Plural(len(refs), "image") + " (--offline: read, not resolved)")
 	} else {
@@ -217,17 +218,17 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		return errorf(env, "%v", err)
 	}
 	phase = prog.Start("evaluate", "evaluating", "resources", len(loaded.Resources))
-	rep := evaluateRun(evaluate.WithProgress(ctx, phase), engine, pol, o, loaded, facts, env)
+	rep := evaluateRun(evaluate.WithProgress(ctx, phase), engine, pol, o, loaded, facts, checked.findings, env)
 	phase.End(progress.Plural(len(loaded.Resources), "resource") + ", " + progress.Plural(len(rep.Findings), "finding"))
-	rep.Errors = append(rep.Errors, imgErrs...)
-	rep.Images = imgs
+	rep.Errors = append(rep.Errors, checked.errs...)
+	rep.Images = checked.summary
 	rep.Summary.Images = len(refs)
 	if ctx.Err() != nil {
 		return interrupted(ctx, env)
 	}
 	if base != nil {
 		phase = prog.Start("baseline", "comparing with "+o.baseline, "resources", 0)
-		err := compareBaseline(ctx, rep, engine, pol, o, bl, loaded.Resources, refs, facts, env)
+		err := compareBaseline(ctx, rep, engine, pol, o, bl, loaded.Resources, refs, facts, checked.findings, env)
 		phase.End(progress.Plural(countNew(rep), "new finding"))
 		if err != nil {
 			return errorf(env, "%v", err)
@@ -275,7 +276,10 @@ func (o *checkOptions) loadOptions(workDir string, stdin io.Reader) load.Options
 // evaluateRun evaluates what was loaded (with the image checks' facts) and
 // applies the configuration's settings and exceptions: a report without
 // its image section.
-func evaluateRun(ctx context.Context, engine *evaluate.Engine, pol exceptions.Policy, o *checkOptions, loaded *load.Result, facts map[string]any, env Env) *finding.Report {
+// evaluateRun evaluates the loaded resources; extra are kubegate's own
+// findings about the run (images.vulnerability-db), which the rules'
+// settings and the exceptions apply to as to any other.
+func evaluateRun(ctx context.Context, engine *evaluate.Engine, pol exceptions.Policy, o *checkOptions, loaded *load.Result, facts map[string]any, extra []finding.Finding, env Env) *finding.Report {
 	rep := &finding.Report{
 		Tool:   finding.Tool{Name: "kubegate", Version: Version},
 		Errors: loaded.Errors,
@@ -300,6 +304,7 @@ func evaluateRun(ctx context.Context, engine *evaluate.Engine, pol exceptions.Po
 		}
 	}
 	rep.Findings = append(rep.Findings, uncheckedFindings(loaded.Unchecked)...)
+	rep.Findings = append(rep.Findings, extra...)
 	pol.Apply(rep, loaded.Resources)
 	rep.Normalize()
 	return rep

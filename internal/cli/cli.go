@@ -83,6 +83,7 @@ Usage:
   kubegate test [flags] [DIR...]     run the Rego tests of your policies (default policy/)
   kubegate sign --key FILE PATH...   sign every image the manifests name, with its SBOM attested
   kubegate verify-self [--image REF] check that this kubegate is a signed release image
+  kubegate db update                 download the current grype vulnerability database (--vuln-db)
   kubegate version                   print the version
 
 Run 'kubegate check --help' for the check flags.
@@ -117,6 +118,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return runSign(ctx, args[1:], env)
 	case "verify-self":
 		return runVerifySelf(ctx, args[1:], env)
+	case "db":
+		return runDB(args[1:], env)
 	case "action": // hidden: the GitHub Action's entry point (action.go)
 		return runAction(ctx, args[1:], env)
 	case "version", "--version":

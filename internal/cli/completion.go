@@ -23,6 +23,7 @@ var commands = []struct{ name, purpose string }{
 	{"test", "run the Rego tests of your policies"},
 	{"sign", "sign the images the manifests name"},
 	{"verify-self", "check that this kubegate is a signed release image"},
+	{"db", "download the current grype vulnerability database"},
 	{"init", "write a commented .kubegate.yaml and a pipeline"},
 	{"completion", "print shell completion for bash, zsh or fish"},
 	{"version", "print the version"},

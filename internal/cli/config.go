@@ -41,6 +41,8 @@ type config struct {
 	Exceptions []exceptions.Exception        `yaml:"exceptions"`
 	// Images are the image checks' settings.
 	Images imagesConfig `yaml:"images"`
+	// Vulnerabilities are images.vulnerability's settings.
+	Vulnerabilities vulnerabilitiesConfig `yaml:"vulnerabilities"`
 	// Charts say how charts render; KubeVersion is the target cluster.
 	Charts      []chartConfig `yaml:"charts"`
 	KubeVersion string        `yaml:"kubeVersion"`
@@ -71,11 +73,12 @@ type chartConfig struct {
 // the top level; "*" stands for any key of a mapping of user-chosen names,
 // such as rule ids).
 var configSchema = map[string][]string{
-	"":                             {"pss", "failOn", "outputs", "policies", "schemas", "data", "namespaces", "regoVersion", "rules", "exceptions", "images", "charts", "kubeVersion", "exclude"},
+	"":                             {"pss", "failOn", "outputs", "policies", "schemas", "data", "namespaces", "regoVersion", "rules", "exceptions", "images", "vulnerabilities", "charts", "kubeVersion", "exclude"},
 	"charts[]":                     {"path", "variant", "releaseName", "namespace", "valuesFiles", "values", "ciValues"},
 	"pss":                          {"enforce", "warn", "audit", "exemptNamespaces", "exemptRuntimeClasses"},
 	"rules.*":                      {"severity", "disabled"},
-	"exceptions[]":                 {"rule", "kind", "namespace", "name", "path", "reason", "expires"},
+	"exceptions[]":                 {"rule", "kind", "namespace", "name", "path", "vulnerability", "reason", "expires"},
+	"vulnerabilities":              {"db", "failSeverity", "onlyFixed", "maxAge", "vex"},
 	"images":                       {"allowedRegistries", "compromisedPackages", "verify", "sbomFormat"},
 	"images.compromisedPackages[]": {"name", "versions", "advisory", "fixed"},
 	"images.verify":                {"keys", "identity", "issuer", "roots", "rekorPublicKey", "ignoreTlog"},
@@ -94,6 +97,14 @@ type imagesConfig struct {
 		RekorPublicKey string   `yaml:"rekorPublicKey"`
 		IgnoreTlog     bool     `yaml:"ignoreTlog"`
 	} `yaml:"verify"`
+}
+
+type vulnerabilitiesConfig struct {
+	DB           string   `yaml:"db"`
+	FailSeverity string   `yaml:"failSeverity"`
+	OnlyFixed    *bool    `yaml:"onlyFixed"`
+	MaxAge       string   `yaml:"maxAge"`
+	VEX          []string `yaml:"vex"`
 }
 
 type compromisedPackage struct {

@@ -4,22 +4,29 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/pflag"
 
+	"github.com/kubegate/kubegate/evaluate"
 	"github.com/kubegate/kubegate/finding"
 	"github.com/kubegate/kubegate/images"
 	"github.com/kubegate/kubegate/load"
+	"github.com/kubegate/kubegate/vuln"
 )
 
 // imageFlags are check's image and supply-chain flags.
 type imageFlags struct {
 	verifyFlags
+	vulnDB, vulnFailSeverity, vulnMaxAge  *string
+	vulnOnlyFixed                         *bool
+	vex                                   *[]string
 	sbomDir, sbomFormat, cacheDir, layout *string
 	allowed                               *[]string
 	noSBOM                                *bool
@@ -68,14 +75,19 @@ func (f verifyFlags) options(wd string) *images.VerifyOptions {
 
 func addImageFlags(fs *pflag.FlagSet) *imageFlags {
 	return &imageFlags{
-		verifyFlags: addVerifyFlags(fs),
-		sbomDir:     fs.String("sbom-dir", "", "write one SBOM per unique image digest to `DIR`"),
-		sbomFormat:  fs.String("sbom-format", "cyclonedx-json", "SBOM `FORMAT` for --sbom-dir: cyclonedx-json or spdx-json"),
-		noSBOM:      fs.Bool("no-sbom", false, "do not build SBOMs (images.compromised-package and SBOM policies then see no packages)"),
-		cacheDir:    fs.String("cache-dir", "", "cache SBOMs and verified signatures by digest in `DIR` (default kubegate under the user cache directory)"),
-		layout:      fs.String("image-layout", "", "read images from OCI layouts under `DIR` (as cosign save writes them, at DIR/REGISTRY/REPOSITORY/TAG) instead of registries"),
-		platform:    fs.String("platform", "linux/amd64", "the `OS/ARCH[/VARIANT]` of a multi-platform image whose SBOM is built"),
-		allowed:     fs.StringArray("allowed-registry", nil, "allow images only from `REGISTRY[/PREFIX]` (images.registry-not-allowed); repeatable"),
+		verifyFlags:      addVerifyFlags(fs),
+		vulnDB:           fs.String("vuln-db", "", "match the images' packages against the grype vulnerability database `PATH` (its vulnerability.db, or the directory holding it, such as ~/.cache/grype/db)"),
+		vulnFailSeverity: fs.String("vuln-fail-severity", "high", "vulnerabilities at or above `SEVERITY` (critical, high, medium, low, negligible) are errors; the rest are a notice"),
+		vulnOnlyFixed:    fs.Bool("vuln-only-fixed", true, "only vulnerabilities with a fixed version are errors (--vuln-only-fixed=false: all at or above the severity)"),
+		vulnMaxAge:       fs.String("vuln-db-max-age", "120h", "warn when the vulnerability database is older than `DURATION` (images.vulnerability-db)"),
+		vex:              fs.StringArray("vex", nil, "OpenVEX or CycloneDX VEX `FILE` whose not_affected and fixed statements set vulnerabilities aside; repeatable"),
+		sbomDir:          fs.String("sbom-dir", "", "write one SBOM per unique image digest to `DIR`"),
+		sbomFormat:       fs.String("sbom-format", "cyclonedx-json", "SBOM `FORMAT` for --sbom-dir: cyclonedx-json or spdx-json"),
+		noSBOM:           fs.Bool("no-sbom", false, "do not build SBOMs (images.compromised-package and SBOM policies then see no packages)"),
+		cacheDir:         fs.String("cache-dir", "", "cache SBOMs and verified signatures by digest in `DIR` (default kubegate under the user cache directory)"),
+		layout:           fs.String("image-layout", "", "read images from OCI layouts under `DIR` (as cosign save writes them, at DIR/REGISTRY/REPOSITORY/TAG) instead of registries"),
+		platform:         fs.String("platform", "linux/amd64", "the `OS/ARCH[/VARIANT]` of a multi-platform image whose SBOM is built"),
+		allowed:          fs.StringArray("allowed-registry", nil, "allow images only from `REGISTRY[/PREFIX]` (images.registry-not-allowed); repeatable"),
 	}
 }
 
@@ -85,6 +97,15 @@ type imageOptions struct {
 	opts    images.Options
 	allowed []string
 	bad     []compromisedPackage
+	vuln    vulnSettings
+}
+
+// vulnSettings are images.vulnerability's: the policy's (data) and the
+// database's age limit.
+type vulnSettings struct {
+	failSeverity string
+	onlyFixed    bool
+	maxAge       time.Duration
 }
 
 func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, offline bool, src source, env Env) (imageOptions, error) {
@@ -141,7 +162,106 @@ func (f *imageFlags) options(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, 
 		o.allowed = *f.allowed
 	}
 	o.bad = cfg.Images.CompromisedPackages
+	if err := f.vulnerabilities(fs, cfg, cfgDir, wd, &o); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+// vulnerabilities reads the vulnerability settings, flags over the
+// configuration's vulnerabilities: section, and opens the database.
+func (f *imageFlags) vulnerabilities(fs *pflag.FlagSet, cfg *config, cfgDir, wd string, o *imageOptions) error {
+	vc := cfg.Vulnerabilities
+	pick := func(flag string, value *string, configured string) string {
+		if !fs.Changed(flag) && configured != "" {
+			return configured
+		}
+		return *value
+	}
+	o.vuln.failSeverity = strings.ToLower(pick("vuln-fail-severity", f.vulnFailSeverity, vc.FailSeverity))
+	if r := vuln.Rank(o.vuln.failSeverity); r == 0 {
+		return fmt.Errorf("--vuln-fail-severity %q: want critical, high, medium, low or negligible", o.vuln.failSeverity)
+	}
+	o.vuln.onlyFixed = *f.vulnOnlyFixed
+	if !fs.Changed("vuln-only-fixed") && vc.OnlyFixed != nil {
+		o.vuln.onlyFixed = *vc.OnlyFixed
+	}
+	age := pick("vuln-db-max-age", f.vulnMaxAge, vc.MaxAge)
+	d, err := time.ParseDuration(age)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("--vuln-db-max-age %q: want a duration such as 120h", age)
+	}
+	o.vuln.maxAge = d
+	var vexFiles []string
+	if fs.Changed("vex") {
+		for _, v := range *f.vex {
+			vexFiles = append(vexFiles, resolve(wd, v))
+		}
+	} else {
+		for _, v := range vc.VEX {
+			vexFiles = append(vexFiles, resolve(cfgDir, v))
+		}
+	}
+	for _, v := range vexFiles {
+		if _, err := os.Stat(v); err != nil {
+			return fmt.Errorf("--vex %v", err)
+		}
+	}
+	o.opts.VEX = vexFiles
+	path := ""
+	if fs.Changed("vuln-db") || vc.DB == "" {
+		if *f.vulnDB != "" {
+			path = resolve(wd, *f.vulnDB)
+		}
+	} else {
+		path = resolve(cfgDir, vc.DB)
+	}
+	if path == "" || o.opts.Offline {
+		return nil
+	}
+	db, err := vuln.Open(path)
+	if err != nil {
+		return fmt.Errorf("--vuln-db: %v", err)
+	}
+	o.opts.Vulnerabilities = db
+	return nil
+}
+
+// vulnerabilityDBFindings say, once, that the images' packages were not
+// matched (no database) or were matched against an old database: at the
+// first line (in file order) that names an image whose SBOM was built.
+// They are about the run: kubegate merge keeps the first of the shards'
+// (onePerRun), which is the one run's.
+func vulnerabilityDBFindings(o imageOptions, found []*images.Image, uses map[string][]load.ImageUse, env Env) []finding.Finding {
+	var f finding.Finding
+	for _, img := range found {
+		if !img.Scanned {
+			continue
+		}
+		for _, u := range uses[img.Ref] {
+			at := finding.Finding{Resource: u.Resource.ID(), Field: u.Path.String(), Location: u.Resource.Locate(u.Path)}
+			if f.Location.File == "" || finding.Before(at, f) {
+				f = at
+			}
+		}
+	}
+	if f.Location.File == "" {
+		return nil
+	}
+	rule := evaluate.RuleVulnerabilityDB
+	f.Rule, f.Severity = rule.ID, rule.Severity
+	db, now := o.opts.Vulnerabilities, env.now()
+	switch {
+	case db == nil:
+		f.Severity = finding.Notice
+		f.Message = "the images' packages were not matched against a vulnerability database: give one with --vuln-db (kubegate db update downloads grype's)"
+	case now.Sub(db.Built) > o.vuln.maxAge:
+		f.Message = fmt.Sprintf("the vulnerability database %s was built on %s, more than --vuln-db-max-age (%s) ago: advisories published since are not matched; update it (kubegate db update, or grype db update)",
+			display(env, db.Path), db.Built.Format(time.DateOnly), o.vuln.maxAge)
+	default:
+		return nil
+	}
+	return []finding.Finding{f}
 }
 
 // cacheDir is --cache-dir's directory: the flag's, else the default.
@@ -161,18 +281,31 @@ func resolveKey(base, k string) string {
 	return filepath.Join(base, k)
 }
 
-// checkImages checks every image the resources name and returns the facts
-// for the policies and an error per image that could not be checked, at
-// the first field that names it.
-func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[string][]load.ImageUse, env Env) (map[string]any, []finding.InputError, []finding.Image, error) {
-	facts := map[string]any{"image_policy": map[string]any{"allowed_registries": nonNil(o.allowed), "compromised": nonNil(o.bad)}}
+// imageCheck is what checking the images gave: the facts for the policies,
+// an error per image that could not be checked (at the first field that
+// names it), the report's image entries, and kubegate's own findings about
+// the check (images.vulnerability-db).
+type imageCheck struct {
+	facts    map[string]any
+	errs     []finding.InputError
+	summary  []finding.Image
+	findings []finding.Finding
+}
+
+// checkImages checks every image the resources name.
+func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[string][]load.ImageUse, env Env) (imageCheck, error) {
+	facts := map[string]any{"image_policy": map[string]any{
+		"allowed_registries": nonNil(o.allowed),
+		"compromised":        nonNil(o.bad),
+		"vulnerabilities":    map[string]any{"fail_severity": o.vuln.failSeverity, "only_fixed": o.vuln.onlyFixed},
+	}}
 	if len(refs) == 0 {
 		facts["images"] = map[string]any{}
-		return facts, nil, nil, nil
+		return imageCheck{facts: facts}, nil
 	}
 	checker, err := images.New(o.opts)
 	if err != nil {
-		return nil, nil, nil, err
+		return imageCheck{}, err
 	}
 	found := checker.Check(ctx, refs)
 	if env.getenv("GITHUB_ACTIONS") == "true" {
@@ -188,11 +321,11 @@ func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[st
 	for _, img := range found {
 		b, err := json.Marshal(img)
 		if err != nil {
-			return nil, nil, nil, err
+			return imageCheck{}, err
 		}
 		var m map[string]any
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, nil, nil, err
+			return imageCheck{}, err
 		}
 		// The first field that names the image, so that a note about the
 		// image itself (images.not-checked) is made once, not per use.
@@ -202,7 +335,7 @@ func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[st
 			m["first_use"] = map[string]any{"kind": id.Kind, "namespace": id.Namespace, "name": id.Name, "path": []any(u[0].Path)}
 		}
 		byRef[img.Ref] = m
-		summary = append(summary, imageSummary(img, env))
+		summary = append(summary, imageSummary(img, o.opts.Vulnerabilities, env))
 		if img.Error != "" {
 			e := finding.InputError{Message: img.Error}
 			if u := uses[img.Ref]; len(u) > 0 {
@@ -213,11 +346,11 @@ func checkImages(ctx context.Context, o imageOptions, refs []string, uses map[st
 		}
 	}
 	facts["images"] = byRef
-	return facts, errs, summary, nil
+	return imageCheck{facts: facts, errs: errs, summary: summary, findings: vulnerabilityDBFindings(o, found, uses, env)}, nil
 }
 
 // imageSummary is an image's entry in the report.
-func imageSummary(img *images.Image, env Env) finding.Image {
+func imageSummary(img *images.Image, db *vuln.DB, env Env) finding.Image {
 	r := finding.Image{Ref: img.Ref, Digest: img.Resolved, NotChecked: img.Skipped}
 	if img.Error != "" {
 		r.NotChecked = "see errors"
@@ -231,6 +364,17 @@ func imageSummary(img *images.Image, env Env) finding.Image {
 	}
 	if img.SBOMFile != "" {
 		r.SBOM = display(env, img.SBOMFile)
+	}
+	if img.VulnerabilitiesChecked {
+		v := &finding.VulnerabilitySummary{Counts: map[string]int{}, Suppressed: len(img.VEXSuppressed), Database: db.Built.Format(time.RFC3339)}
+		seen := map[string]bool{}
+		for _, x := range img.Vulnerabilities {
+			if !seen[x.ID] {
+				seen[x.ID] = true
+				v.Counts[x.Severity]++
+			}
+		}
+		r.Vulnerabilities = v
 	}
 	return r
 }

@@ -74,6 +74,7 @@ func runMerge(args []string, env Env) int {
 	if engine, err := evaluate.New(evaluate.Options{PSS: evaluate.DefaultPSSModes}); err == nil {
 		merged.Rules = ruleInfo(engine.Rules())
 	}
+	merged.Findings = onePerRun(merged.Findings)
 	merged.Normalize()
 	code := ExitOK
 	if fail != finding.SeverityNone && baseline.Gate(merged, merged.Summary.BaselineCounts == nil || *failOnExisting) >= fail {
@@ -104,4 +105,23 @@ func readReport(name string, env Env) (*finding.Report, error) {
 		return nil, fmt.Errorf("not a kubegate JSON report (tool %q)", r.Tool.Name)
 	}
 	return &r, nil
+}
+
+// onePerRun keeps the first (in report order) of the findings of each rule
+// that is about the whole run (images.vulnerability-db), which every shard
+// makes, at its own first image.
+func onePerRun(fs []finding.Finding) []finding.Finding {
+	first := -1
+	for i, f := range fs {
+		if f.Rule == evaluate.RuleVulnerabilityDB.ID && (first < 0 || finding.Before(f, fs[first])) {
+			first = i
+		}
+	}
+	out := fs[:0]
+	for i, f := range fs {
+		if f.Rule != evaluate.RuleVulnerabilityDB.ID || i == first {
+			out = append(out, f)
+		}
+	}
+	return out
 }

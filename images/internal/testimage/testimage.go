@@ -51,6 +51,9 @@ const (
 type Pkg struct {
 	Name    string
 	Version string
+	// Source is a Debian binary package's source package, when it differs
+	// from its name (liblzma5's is xz-utils).
+	Source string
 }
 
 // Layer returns a gzip'd OCI tar layer holding files (path -> content).
@@ -209,6 +212,9 @@ func DebianStatus(pkgs ...Pkg) map[string]string {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "Package: %s\n", p.Name)
+		if p.Source != "" {
+			fmt.Fprintf(&b, "Source: %s\n", p.Source)
+		}
 		b.WriteString("Status: install ok installed\n")
 		b.WriteString("Priority: optional\n")
 		b.WriteString("Section: libs\n")

@@ -1,0 +1,80 @@
+package images
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kubegate/kubegate/images/internal/testimage"
+	"github.com/kubegate/kubegate/vuln"
+	"github.com/kubegate/kubegate/vuln/vulntest"
+)
+
+func vulnDB(t *testing.T) *vuln.DB {
+	t.Helper()
+	dir := t.TempDir()
+	if err := vulntest.Write(dir, []vulntest.Advisory{
+		{ID: "CVE-2024-3094", Severity: "critical", Distro: "debian:12", Package: "xz-utils", Type: "deb", Affected: ">= 5.6.0, < 5.6.1+really5.4.5-1", Fix: "5.6.1+really5.4.5-1"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := vuln.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// The SBOM syft builds from a real image on a registry is matched against
+// the database; a VEX statement, from a file or attested to the image and
+// verified with its key, sets the vulnerability aside.
+func TestVulnerabilities(t *testing.T) {
+	reg := newTestRegistry(t)
+	db := vulnDB(t)
+	img := debian(t, testimage.Pkg{Name: "liblzma5", Version: "5.6.1-1", Source: "xz-utils"}, testimage.Pkg{Name: "bash", Version: "5.2.15-2"})
+	ref, h := reg.push("shop/web", "1.5.0", img)
+	got := checkOne(t, Options{SBOM: true, Vulnerabilities: db, Sleep: (&noSleep{}).sleep}, ref)
+	if got.Error != "" || !got.VulnerabilitiesChecked || len(got.Vulnerabilities) != 1 {
+		t.Fatalf("%+v", got)
+	}
+	if v := got.Vulnerabilities[0]; v.ID != "CVE-2024-3094" || v.Package != "liblzma5" || v.Severity != "critical" || v.FixState != "fixed" || strings.Join(v.Fix, ",") != "5.6.1+really5.4.5-1" {
+		t.Errorf("%+v", v)
+	}
+	// Without a database, nothing is said to be checked.
+	if got := checkOne(t, Options{SBOM: true, Sleep: (&noSleep{}).sleep}, ref); got.VulnerabilitiesChecked || got.Vulnerabilities != nil {
+		t.Errorf("without a database: %+v", got)
+	}
+
+	vex := `{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/web", "author": "shop",
+ "timestamp": "2024-04-01T00:00:00Z", "version": 1,
+ "statements": [{"vulnerability": {"name": "CVE-2024-3094"},
+   "products": [{"@id": "pkg:oci/web?repository_url=` + reg.host + `/shop/web"}],
+   "status": "not_affected", "justification": "vulnerable_code_not_present"}]}`
+	file := filepath.Join(t.TempDir(), "web.openvex.json")
+	if err := os.WriteFile(file, []byte(vex), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got = checkOne(t, Options{SBOM: true, Vulnerabilities: db, VEX: []string{file}, Sleep: (&noSleep{}).sleep}, ref)
+	if len(got.Vulnerabilities) != 0 || len(got.VEXSuppressed) != 1 || got.VEXSuppressed[0].Reason != "VEX: not_affected (vulnerable_code_not_present)" {
+		t.Errorf("VEX file: kept %+v, suppressed %+v", got.Vulnerabilities, got.VEXSuppressed)
+	}
+
+	// Attested: only an attestation that verifies counts.
+	pub, signer := keyPair(t)
+	reg.sign(signer, ref, h)
+	reg.attest(signer, ref, h, OpenVEXPredicateType, vex)
+	verified := &VerifyOptions{Keys: []string{pub}, IgnoreTlog: true}
+	got = checkOne(t, Options{SBOM: true, Vulnerabilities: db, Verify: verified, Sleep: (&noSleep{}).sleep}, ref)
+	if len(got.Vulnerabilities) != 0 || len(got.VEXSuppressed) != 1 {
+		t.Errorf("attested VEX: kept %+v, suppressed %+v", got.Vulnerabilities, got.VEXSuppressed)
+	}
+	other, _ := keyPair(t)
+	got = checkOne(t, Options{SBOM: true, Vulnerabilities: db, Verify: &VerifyOptions{Keys: []string{other}, IgnoreTlog: true}, Sleep: (&noSleep{}).sleep}, ref)
+	if len(got.Vulnerabilities) != 1 || len(got.VEXSuppressed) != 0 {
+		t.Errorf("VEX attested by another key: kept %+v, suppressed %+v", got.Vulnerabilities, got.VEXSuppressed)
+	}
+	_ = context.Background
+}
