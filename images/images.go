@@ -8,6 +8,8 @@ package images
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -316,15 +318,9 @@ func (c *Checker) sbom(ctx context.Context, r Ref, h v1.Hash, img *Image) error 
 	img.Scanned = true
 	img.Packages = sbom.Packages(doc)
 	if db := c.opts.Vulnerabilities; db != nil {
-		docs, cleanup, err := c.vexDocuments(img.Attestations)
-		if err != nil {
+		if err := c.vulnerabilities(db, doc, r, h, img); err != nil {
 			return err
 		}
-		defer cleanup()
-		if img.Vulnerabilities, img.VEXSuppressed, err = db.Match(named(doc, r, h), docs); err != nil {
-			return err
-		}
-		img.VulnerabilitiesChecked = true
 	}
 	if c.opts.SBOMDir != "" {
 		b, err := sbom.Encode(doc, c.opts.SBOMFormat)
@@ -341,6 +337,45 @@ func (c *Checker) sbom(ctx context.Context, r Ref, h v1.Hash, img *Image) error 
 		img.SBOMFile = f
 	}
 	return nil
+}
+
+// vulnerabilities matches the image's SBOM against db, or reads what that
+// gave from the cache: the matches of a digest are a function of the
+// database (its build), the image's name and the VEX documents, so a warm
+// run matches nothing again.
+func (c *Checker) vulnerabilities(db *vuln.DB, doc *syftsbom.SBOM, r Ref, h v1.Hash, img *Image) error {
+	docs, cleanup, err := c.vexDocuments(img.Attestations)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	key := sha256.New()
+	fmt.Fprintf(key, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", h, c.opts.Platform.String(), r.Name(), r.Tag, db.Built.Format(time.RFC3339Nano), db.Schema)
+	for _, d := range docs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			return fmt.Errorf("reading the VEX document %s: %v", d, err)
+		}
+		fmt.Fprintf(key, "\x00%d\x00", len(b))
+		key.Write(b)
+	}
+	name := hex.EncodeToString(key.Sum(nil)) + ".json"
+	var hit vulnRecord
+	if c.cache.get("vulnerabilities", name, &hit) {
+		img.Vulnerabilities, img.VEXSuppressed, img.VulnerabilitiesChecked = hit.Vulnerabilities, hit.Suppressed, true
+		return nil
+	}
+	if img.Vulnerabilities, img.VEXSuppressed, err = db.Match(named(doc, r, h), docs); err != nil {
+		return err
+	}
+	img.VulnerabilitiesChecked = true
+	c.cache.put("vulnerabilities", name, vulnRecord{Vulnerabilities: img.Vulnerabilities, Suppressed: img.VEXSuppressed})
+	return nil
+}
+
+type vulnRecord struct {
+	Vulnerabilities []vuln.Vulnerability `json:"vulnerabilities"`
+	Suppressed      []vuln.Suppressed    `json:"suppressed"`
 }
 
 // named is doc with the image's name and tag in its source, as VEX

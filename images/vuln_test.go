@@ -1,11 +1,11 @@
 package images
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kubegate/kubegate/images/internal/testimage"
 	"github.com/kubegate/kubegate/vuln"
@@ -76,5 +76,45 @@ func TestVulnerabilities(t *testing.T) {
 	if len(got.Vulnerabilities) != 1 || len(got.VEXSuppressed) != 0 {
 		t.Errorf("VEX attested by another key: kept %+v, suppressed %+v", got.Vulnerabilities, got.VEXSuppressed)
 	}
-	_ = context.Background
+}
+
+// A warm run matches nothing again: the matches of a digest are cached by
+// database build and VEX documents; another VEX document is another entry.
+func TestVulnerabilitiesCached(t *testing.T) {
+	reg := newTestRegistry(t)
+	ref, _ := reg.push("shop/web", "1.5.0", debian(t, testimage.Pkg{Name: "liblzma5", Version: "5.6.1-1", Source: "xz-utils"}))
+	// Two databases built at the same time: one knows the backdoor, the
+	// other nothing. What the second gives shows whether it was asked.
+	built := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	open := func(advisories []vulntest.Advisory) *vuln.DB {
+		dir := t.TempDir()
+		if err := vulntest.WriteAt(dir, advisories, built); err != nil {
+			t.Fatal(err)
+		}
+		db, err := vuln.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	knows := open([]vulntest.Advisory{{ID: "CVE-2024-3094", Severity: "critical", Distro: "debian:12", Package: "xz-utils", Type: "deb", Affected: ">= 5.6.0, < 5.6.1+really5.4.5-1", Fix: "5.6.1+really5.4.5-1"}})
+	empty := open(nil)
+	cache := t.TempDir()
+	opts := Options{SBOM: true, Vulnerabilities: knows, CacheDir: cache, Sleep: (&noSleep{}).sleep}
+	if got := checkOne(t, opts, ref); len(got.Vulnerabilities) != 1 {
+		t.Fatalf("cold: %+v", got)
+	}
+	opts.Vulnerabilities = empty
+	if got := checkOne(t, opts, ref); !got.VulnerabilitiesChecked || len(got.Vulnerabilities) != 1 || got.Vulnerabilities[0].ID != "CVE-2024-3094" {
+		t.Errorf("warm: not served from the cache: %+v", got)
+	}
+	vex := filepath.Join(t.TempDir(), "web.openvex.json")
+	if err := os.WriteFile(vex, []byte(`{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1", "author": "shop", "timestamp": "2024-04-01T00:00:00Z", "version": 1, "statements": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.VEX = []string{vex}
+	if got := checkOne(t, opts, ref); !got.VulnerabilitiesChecked || len(got.Vulnerabilities) != 0 {
+		t.Errorf("another VEX document was served from the cache: %+v", got.Vulnerabilities)
+	}
 }
