@@ -27,10 +27,11 @@ type actionInput struct {
 type inputKind int
 
 const (
-	single  inputKind = iota // one value: --flag=VALUE
-	multi                    // one value per line: --flag=VALUE each
-	boolean                  // true: --flag; false or empty: nothing
-	token                    // no flag: read as the GitHub API token (publishGitHub)
+	single    inputKind = iota // one value: --flag=VALUE
+	multi                      // one value per line: --flag=VALUE each
+	boolean                    // true: --flag; false or empty: nothing
+	token                      // no flag: read as the GitHub API token (publishGitHub)
+	selfcheck                  // no flag: true runs kubegate verify-self first
 )
 
 // actionInputs are action.yml's inputs, in the order their flags are
@@ -57,12 +58,16 @@ var actionInputs = []actionInput{
 	{"insecure-ignore-tlog", "insecure-ignore-tlog", boolean},
 	{"image-layout", "image-layout", single},
 	{"cache-dir", "cache-dir", single},
+	{"vuln-db", "vuln-db", single},
+	{"vuln-fail-severity", "vuln-fail-severity", single},
+	{"vex", "vex", multi},
 	{"allowed-registry", "allowed-registry", multi},
 	{"shard", "shard", single},
 	{"evaluator", "evaluator", single},
 	{"check-name", "github-check-name", single},
 	{"comment", "github-comment", single},
 	{"github-token", "", token},
+	{"verify-self", "", selfcheck},
 	{"paths", "", multi},
 }
 
@@ -85,6 +90,8 @@ func runAction(ctx context.Context, args []string, env Env) int {
 			switch {
 			case in.kind == token:
 				to = "the token for GitHub's API"
+			case in.kind == selfcheck:
+				to = "kubegate verify-self first"
 			case in.flag != "":
 				to = "--" + in.flag
 			}
@@ -99,6 +106,17 @@ func runAction(ctx context.Context, args []string, env Env) int {
 	checkArgs, err := actionArgs(env)
 	if err != nil {
 		return errorf(env, "action: %v", err)
+	}
+	if self, err := parseInputBool(actionInputValue(env, "verify-self")); err != nil {
+		return errorf(env, "action: input verify-self: %v", err)
+	} else if self {
+		// This image, as the released action.yml names it by digest
+		// (KUBEGATE_IMAGE), against the release identity: a step that
+		// cannot show it runs a signed kubegate fails before checking.
+		fmt.Fprintln(env.Stderr, "kubegate verify-self")
+		if code := runVerifySelf(ctx, nil, env); code != ExitOK {
+			return ExitError
+		}
 	}
 	fmt.Fprintf(env.Stderr, "kubegate check %s\n", shellJoin(checkArgs))
 	return runCheck(ctx, checkArgs, env)

@@ -244,3 +244,17 @@ func TestActionUsage(t *testing.T) {
 		t.Error("the action command is for the GitHub Action only: keep it out of the usage")
 	}
 }
+
+// verify-self: true runs kubegate verify-self before the check, and a step
+// whose image cannot be verified fails without checking.
+func TestActionVerifySelf(t *testing.T) {
+	env := map[string]string{"INPUT_PATHS": "fixtures/plain", "INPUT_OFFLINE": "true", "INPUT_VERIFY-SELF": "true"}
+	stdout, stderr, code := run(t, "", env, "", "action")
+	if code != ExitError || !strings.Contains(stderr, "kubegate verify-self\nkubegate: verify-self: name the image this kubegate came from") || strings.Contains(stderr, "kubegate check ") || stdout != "" {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	env["INPUT_VERIFY-SELF"] = "maybe"
+	if _, stderr, code := run(t, "", env, "", "action"); code != ExitError || !strings.Contains(stderr, "input verify-self") {
+		t.Errorf("verify-self: maybe: exit %d, %s", code, stderr)
+	}
+}
