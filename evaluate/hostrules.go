@@ -69,7 +69,7 @@ var (
 
 // RuleVulnerabilityDB: the vulnerability database is missing or old.
 var RuleVulnerabilityDB = Rule{
-	ID: "images.vulnerability-db", Severity: finding.Warning, Title: "Vulnerability database missing or out of date", Kinds: []string{"workloads"},
+	ID: "images.vulnerability-db", Severity: finding.Warning, OncePerRun: true, Title: "Vulnerability database missing or out of date", Kinds: []string{"workloads"},
 	Rationale: "images.vulnerability matches the images' packages against a grype vulnerability database, a file kubegate reads but never downloads while checking. " +
 		"Without one, the packages were not matched: this notice says so once, so that the run is not mistaken for a clean one. " +
 		"A database older than --vuln-db-max-age (default 5 days) misses the advisories published since, which is a warning.",
@@ -94,6 +94,12 @@ var (
 		Docs:      "https://github.com/kubegate/kubegate/blob/main/docs/policies.md#exceptions",
 	}
 )
+
+// OncePerRun says whether the rule id's finding is about the whole run
+// (Rule.OncePerRun).
+func OncePerRun(id string) bool {
+	return slices.ContainsFunc(hostRules, func(r Rule) bool { return r.ID == id && r.OncePerRun })
+}
 
 // hostRules are every rule defined here.
 var hostRules = []Rule{RuleChartDependencyMissing, RuleChartNotRendered, RuleExceptionExpired, RuleExceptionUnused, RuleSchemaUnknownField, RuleSchemaInvalidValue, RuleSchemaUnknownKind, RuleVulnerabilityDB}

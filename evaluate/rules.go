@@ -35,6 +35,10 @@ type Rule struct {
 	// Overrides are the pss.* checks this one replaces where it applies
 	// (upstream's OverrideCheckIDs).
 	Overrides []string `json:"overrides,omitempty"`
+	// OncePerRun says the rule's finding is about the whole run (a host
+	// rule such as images.vulnerability-db): each shard of a sharded run
+	// makes it, and a merged report keeps one.
+	OncePerRun bool `json:"-"`
 	// Kinds are the resource kinds the rule applies to; empty means every
 	// kind. METADATA may say "workloads" for every kind with a pod spec.
 	Kinds []string `json:"kinds,omitempty"`

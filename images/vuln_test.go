@@ -12,12 +12,14 @@ import (
 	"github.com/kubegate/kubegate/vuln/vulntest"
 )
 
-func vulnDB(t *testing.T) *vuln.DB {
+// xz is the test databases' advisory: the backdoor, in Debian 12.
+var xz = vulntest.Advisory{ID: "CVE-2024-3094", Severity: "critical", Distro: "debian:12", Package: "xz-utils", Type: "deb", Affected: ">= 5.6.0, < 5.6.1+really5.4.5-1", Fix: "5.6.1+really5.4.5-1"}
+
+// vulnDB opens a database of the advisories, built at built.
+func vulnDB(t *testing.T, built time.Time, advisories ...vulntest.Advisory) *vuln.DB {
 	t.Helper()
 	dir := t.TempDir()
-	if err := vulntest.Write(dir, []vulntest.Advisory{
-		{ID: "CVE-2024-3094", Severity: "critical", Distro: "debian:12", Package: "xz-utils", Type: "deb", Affected: ">= 5.6.0, < 5.6.1+really5.4.5-1", Fix: "5.6.1+really5.4.5-1"},
-	}); err != nil {
+	if err := vulntest.WriteAt(dir, advisories, built); err != nil {
 		t.Fatal(err)
 	}
 	db, err := vuln.Open(dir)
@@ -33,7 +35,7 @@ func vulnDB(t *testing.T) *vuln.DB {
 // verified with its key, sets the vulnerability aside.
 func TestVulnerabilities(t *testing.T) {
 	reg := newTestRegistry(t)
-	db := vulnDB(t)
+	db := vulnDB(t, time.Now(), xz)
 	img := debian(t, testimage.Pkg{Name: "liblzma5", Version: "5.6.1-1", Source: "xz-utils"}, testimage.Pkg{Name: "bash", Version: "5.2.15-2"})
 	ref, h := reg.push("shop/web", "1.5.0", img)
 	got := checkOne(t, Options{SBOM: true, Vulnerabilities: db, Sleep: (&noSleep{}).sleep}, ref)
@@ -86,20 +88,7 @@ func TestVulnerabilitiesCached(t *testing.T) {
 	// Two databases built at the same time: one knows the backdoor, the
 	// other nothing. What the second gives shows whether it was asked.
 	built := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	open := func(advisories []vulntest.Advisory) *vuln.DB {
-		dir := t.TempDir()
-		if err := vulntest.WriteAt(dir, advisories, built); err != nil {
-			t.Fatal(err)
-		}
-		db, err := vuln.Open(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	knows := open([]vulntest.Advisory{{ID: "CVE-2024-3094", Severity: "critical", Distro: "debian:12", Package: "xz-utils", Type: "deb", Affected: ">= 5.6.0, < 5.6.1+really5.4.5-1", Fix: "5.6.1+really5.4.5-1"}})
-	empty := open(nil)
+	knows, empty := vulnDB(t, built, xz), vulnDB(t, built)
 	cache := t.TempDir()
 	opts := Options{SBOM: true, Vulnerabilities: knows, CacheDir: cache, Sleep: (&noSleep{}).sleep}
 	if got := checkOne(t, opts, ref); len(got.Vulnerabilities) != 1 {

@@ -216,8 +216,8 @@ func (f *imageFlags) vulnerabilities(fs *pflag.FlagSet, cfg *config, cfgDir, wd 
 	} else {
 		path = resolve(cfgDir, vc.DB)
 	}
-	if path == "" || o.opts.Offline {
-		return nil
+	if path == "" || o.opts.Offline || !o.opts.SBOM {
+		return nil // no SBOM is built, so nothing would be matched
 	}
 	db, err := vuln.Open(path)
 	if err != nil {
@@ -230,8 +230,8 @@ func (f *imageFlags) vulnerabilities(fs *pflag.FlagSet, cfg *config, cfgDir, wd 
 // vulnerabilityDBFindings say, once, that the images' packages were not
 // matched (no database) or were matched against an old database: at the
 // first line (in file order) that names an image whose SBOM was built.
-// They are about the run: kubegate merge keeps the first of the shards'
-// (onePerRun), which is the one run's.
+// They are about the run (Rule.OncePerRun): kubegate merge keeps the
+// first of the shards', which is the one run's.
 func vulnerabilityDBFindings(o imageOptions, found []*images.Image, uses map[string][]load.ImageUse, env Env) []finding.Finding {
 	var f finding.Finding
 	for _, img := range found {

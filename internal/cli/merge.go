@@ -107,19 +107,19 @@ func readReport(name string, env Env) (*finding.Report, error) {
 	return &r, nil
 }
 
-// onePerRun keeps the first (in report order) of the findings of each rule
-// that is about the whole run (images.vulnerability-db), which every shard
-// makes, at its own first image.
+// onePerRun keeps, of each rule about the whole run (evaluate.OncePerRun),
+// the finding that comes first in report order: every shard makes one, at
+// its own first place, and the first of them is the one run's.
 func onePerRun(fs []finding.Finding) []finding.Finding {
-	first := -1
+	first := map[string]int{}
 	for i, f := range fs {
-		if f.Rule == evaluate.RuleVulnerabilityDB.ID && (first < 0 || finding.Before(f, fs[first])) {
-			first = i
+		if j, seen := first[f.Rule]; evaluate.OncePerRun(f.Rule) && (!seen || finding.Before(f, fs[j])) {
+			first[f.Rule] = i
 		}
 	}
 	out := fs[:0]
 	for i, f := range fs {
-		if f.Rule != evaluate.RuleVulnerabilityDB.ID || i == first {
+		if j, ok := first[f.Rule]; !ok || i == j {
 			out = append(out, f)
 		}
 	}
