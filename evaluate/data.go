@@ -14,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 
+	"github.com/kubegate/kubegate/evaluate/internal/vm"
 	"github.com/kubegate/kubegate/internal/k8s"
 	"github.com/kubegate/kubegate/load"
 	"github.com/kubegate/kubegate/schema"
@@ -40,9 +41,14 @@ var apisData = sync.OnceValue(func() map[string]any {
 var apisTerm = sync.OnceValue(func() *ast.Term { return ast.NewTerm(ast.MustInterfaceToValue(apisData())) })
 
 // planData is the data document the plan evaluator reads: the --data
-// documents, the facts and data.kubegate.resources, made of the same
-// values as the inputs. Lookup tables are added by buildCache.
-func (e *Engine) planData(resources []*load.Resource, inputs []*ast.Term, facts map[string]any) (*ast.Term, error) {
+// documents, the facts and data.kubegate.resources. Lookup tables are added
+// by buildCache.
+//
+// Each resource in data.kubegate.resources is a lazy value (vm.Lazy), made
+// from the resource when a policy reads it and not kept: a run's resources
+// are never all OPA values at once, only those being evaluated and those
+// a policy is reading (issue 18).
+func (e *Engine) planData(resources []*load.Resource, facts map[string]any) (*vm.Data, error) {
 	root := ast.NewObject()
 	for k, v := range e.opts.Data {
 		t, err := ast.InterfaceToValue(v)
@@ -59,6 +65,7 @@ func (e *Engine) planData(resources []*load.Resource, inputs []*ast.Term, facts 
 		}
 		kg.Insert(ast.StringTerm(k), ast.NewTerm(t))
 	}
+	data := vm.NewData(ast.NewTerm(root))
 	idx := ast.NewObject()
 	child := func(parent ast.Object, key string) ast.Object {
 		k := ast.StringTerm(key)
@@ -66,21 +73,33 @@ func (e *Engine) planData(resources []*load.Resource, inputs []*ast.Term, facts 
 			return t.Value.(ast.Object)
 		}
 		o := ast.NewObject()
+		data.Hold(o)
 		parent.Insert(k, ast.NewTerm(o))
 		return o
 	}
-	for i, r := range resources {
-		if inputs[i] == nil {
-			continue
-		}
+	for _, r := range resources {
 		id := r.ID()
-		child(child(idx, id.Kind), id.Namespace).Insert(ast.StringTerm(id.Name), inputs[i])
+		child(child(idx, id.Kind), id.Namespace).Insert(ast.StringTerm(id.Name), vm.Lazy(func() ast.Value { return inputValue(r) }))
+	}
+	for _, o := range []ast.Object{idx, kg, root} {
+		data.Hold(o)
 	}
 	kg.Insert(ast.StringTerm("resources"), ast.NewTerm(idx))
 	kg.Insert(ast.StringTerm("workloads"), workloadsTerm)
 	kg.Insert(ast.StringTerm("apis"), apisTerm())
 	root.Insert(ast.StringTerm("kubegate"), ast.NewTerm(kg))
-	return ast.NewTerm(root), nil
+	return data, nil
+}
+
+// inputValue is a resource as an OPA value: the input of its evaluation,
+// and its value in data.kubegate.resources; nil if it has none (a value
+// that is not JSON, which the loader does not make).
+func inputValue(r *load.Resource) ast.Value {
+	v, err := ast.InterfaceToValue(r.Object)
+	if err != nil {
+		return nil
+	}
+	return v
 }
 
 // cachePackage holds rules over data.kubegate.resources alone (no input):
@@ -102,13 +121,13 @@ func (e *Engine) hasCache() bool {
 
 // buildCache evaluates the lookup tables and adds them to both data
 // documents in use: the topdown store and the plan evaluator's data.
-func (e *Engine) buildCache(ctx context.Context, store storage.Store, data *ast.Term) error {
+func (e *Engine) buildCache(ctx context.Context, store storage.Store, data *vm.Data) error {
 	if !e.hasCache() {
 		return nil
 	}
 	var cache *ast.Term
 	if e.cachePlan != nil {
-		rs, err := e.cachePlan.Eval(ctx, nil, data)
+		rs, err := e.cachePlan.EvalData(ctx, nil, data)
 		if err != nil {
 			return fmt.Errorf("building the policies' lookup tables: %w", err)
 		}
@@ -131,7 +150,7 @@ func (e *Engine) buildCache(ctx context.Context, store storage.Store, data *ast.
 		cache = ast.NewTerm(ast.NewObject())
 	}
 	if data != nil {
-		data.Value.(ast.Object).Get(ast.StringTerm("kubegate")).Value.(ast.Object).Insert(ast.StringTerm("cache"), cache)
+		data.Term.Value.(ast.Object).Get(ast.StringTerm("kubegate")).Value.(ast.Object).Insert(ast.StringTerm("cache"), cache)
 	}
 	if store == nil {
 		return nil

@@ -93,7 +93,7 @@ type Engine struct {
 	// onTopdown says, for what topdown evaluates, why (--debug).
 	onTopdown []string
 	// runPlan evaluates a plan (a seam for the tests of the fallback).
-	runPlan func(context.Context, *vm.Program, *ast.Term, *ast.Term) ([]*ast.Term, error)
+	runPlan func(context.Context, *vm.Program, *ast.Term, *vm.Data) ([]*ast.Term, error)
 }
 
 // compile generates the groups' packages, the rules in unplannable going

@@ -188,14 +188,6 @@ func sharedKey(f finding.Finding) string {
 
 func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts map[string]any) (*Result, error) {
 	res := &Result{}
-	// Every resource as an OPA value, once: the input of its own
-	// evaluation and, for the plan evaluator, its entry in data.
-	inputs := make([]*ast.Term, len(resources))
-	e.parallel(len(resources), func(i int) {
-		if v, err := ast.InterfaceToValue(resources[i].Object); err == nil {
-			inputs[i] = ast.NewTerm(v)
-		}
-	})
 	usesTopdown := e.hasCache() && e.cachePlan == nil
 	for g := range e.groups {
 		usesTopdown = usesTopdown || e.unplanned[g] || (e.planned[g] && e.plans[g] == nil)
@@ -217,10 +209,10 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 		root["kubegate"] = kg
 		store = inmem.NewFromObjectWithOpts(root, inmem.OptRoundTripOnWrite(false))
 	}
-	var data *ast.Term
+	var data *vm.Data
 	if usesPlans || e.cachePlan != nil {
 		var err error
-		if data, err = e.planData(resources, inputs, facts); err != nil {
+		if data, err = e.planData(resources, facts); err != nil {
 			return nil, err
 		}
 	}
@@ -314,7 +306,12 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 			}
 			return all, nil
 		}
-		fs, errs := e.evaluateOne(ctx, eval, r, inputs[i], nsModes, byID)
+		// The resource as an OPA value, made here and dropped after.
+		var input *ast.Term
+		if v := inputValue(r); v != nil {
+			input = ast.NewTerm(v)
+		}
+		fs, errs := e.evaluateOne(ctx, eval, r, input, nsModes, byID)
 		if p := progressOf(ctx); p != nil {
 			p.Add(1)
 		}
@@ -327,13 +324,13 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 }
 
 // runPlan evaluates a plan; a panic in the plan evaluator is an error.
-func runPlan(ctx context.Context, p *vm.Program, input, data *ast.Term) (rs []*ast.Term, err error) {
+func runPlan(ctx context.Context, p *vm.Program, input *ast.Term, data *vm.Data) (rs []*ast.Term, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			err = fmt.Errorf("plan evaluator panic: %v", x)
 		}
 	}()
-	return p.Eval(ctx, input, data)
+	return p.EvalData(ctx, input, data)
 }
 
 // topdownFallback evaluates a group's planned rules with topdown, for a
@@ -341,7 +338,7 @@ func runPlan(ctx context.Context, p *vm.Program, input, data *ast.Term) (rs []*a
 // first use: the plan evaluator does not fail on any input we know.
 type topdownFallback struct {
 	e       *Engine
-	data    *ast.Term
+	data    *vm.Data
 	mu      sync.Mutex
 	store   storage.Store
 	queries map[int]rego.PreparedEvalQuery
@@ -352,7 +349,7 @@ func (f *topdownFallback) eval(ctx context.Context, g int, input *ast.Term) (ast
 	q, ok := f.queries[g]
 	if !ok {
 		if f.store == nil {
-			doc, err := ast.JSON(f.data.Value)
+			doc, err := ast.JSON(f.data.Materialize(f.data.Term).Value)
 			if err != nil {
 				f.mu.Unlock()
 				return nil, err

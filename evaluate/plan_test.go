@@ -352,11 +352,11 @@ func TestPlanFailureFallsBackToTopdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, run := range map[string]func(context.Context, *vm.Program, *ast.Term, *ast.Term) ([]*ast.Term, error){
-		"an error": func(context.Context, *vm.Program, *ast.Term, *ast.Term) ([]*ast.Term, error) {
+	for name, run := range map[string]func(context.Context, *vm.Program, *ast.Term, *vm.Data) ([]*ast.Term, error){
+		"an error": func(context.Context, *vm.Program, *ast.Term, *vm.Data) ([]*ast.Term, error) {
 			return nil, errors.New("injected failure")
 		},
-		"a panic": func(ctx context.Context, _ *vm.Program, input, data *ast.Term) ([]*ast.Term, error) {
+		"a panic": func(ctx context.Context, _ *vm.Program, input *ast.Term, data *vm.Data) ([]*ast.Term, error) {
 			return runPlan(ctx, nil, input, data) // a nil program panics
 		},
 	} {

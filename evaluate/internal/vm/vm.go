@@ -60,6 +60,8 @@ type function struct {
 type call struct {
 	fn      *function
 	builtin topdown.BuiltinFunc
+	// keysOnly: the built-in reads only its operands' keys (lazy.go).
+	keysOnly bool
 }
 
 // ErrUnsupported is wrapped by Prepare's error when the plan needs
@@ -264,7 +266,7 @@ func (r *renumber) stmt(s ir.Stmt) error {
 		if !ok || f == nil || bi.Decl.Result() == nil || !pure(s.Func) {
 			return fmt.Errorf("%w: built-in function %s", ErrUnsupported, s.Func)
 		}
-		r.call = call{builtin: f}
+		r.call = call{builtin: f, keysOnly: keysOnly[s.Func]}
 	case *ir.DotStmt:
 		r.local(&s.Target)
 		if err := r.op(&s.Source, &s.Key); err != nil {
@@ -407,9 +409,16 @@ func (m *machine) conflict(loc ir.Location, format string, args ...any) *Conflic
 // values (each an object of the query's variables). Built-in errors make
 // the call undefined, as OPA's StrictBuiltinErrors(false) does.
 func (p *Program) Eval(ctx context.Context, input, data *ast.Term) ([]*ast.Term, error) {
+	return p.EvalData(ctx, input, &Data{Term: data})
+}
+
+// EvalData is Eval with a data document that may hold lazy values (see
+// Lazy); the results hold none.
+func (p *Program) EvalData(ctx context.Context, input *ast.Term, data *Data) ([]*ast.Term, error) {
 	m := p.machines.Get().(*machine)
 	defer p.release(m)
 	m.ctx = ctx
+	m.data, m.lazy = data, len(data.holders) > 0
 	// A cache of the evaluation's own (no built-in the allow-list admits
 	// uses it today, but one that does finds it, as under topdown), and no
 	// metrics collected.
@@ -419,7 +428,7 @@ func (p *Program) Eval(ctx context.Context, input, data *ast.Term) ([]*ast.Term,
 	m.bctx = topdown.BuiltinContext{Context: ctx, Cache: m.cache, Metrics: noMetrics}
 	locals, pooled := m.push(p.nlocals)
 	defer m.pop(locals, pooled)
-	locals[ir.Input], locals[ir.Data] = input, data
+	locals[ir.Input], locals[ir.Data] = input, data.Term
 	for _, b := range p.plan.Blocks {
 		r, err := m.block(b, locals)
 		if err != nil {
@@ -439,6 +448,8 @@ func (p *Program) release(m *machine) {
 	clear(m.cache)
 	clear(m.args[:cap(m.args)])
 	m.results, m.ctx, m.bctx, m.out, m.fn = nil, nil, topdown.BuiltinContext{}, nil, nil
+	m.data, m.lazy = nil, false
+	clear(m.merged)
 	p.machines.Put(m)
 }
 
@@ -491,6 +502,12 @@ type machine struct {
 	fn *function
 	// cache is the built-ins' cache of one evaluation.
 	cache builtins.Cache
+	// data is the data document; lazy says it holds lazy values, and
+	// merged are the objects merged from its holders in this evaluation,
+	// holders too (lazy.go).
+	data   *Data
+	lazy   bool
+	merged map[ast.Object]struct{}
 }
 
 var noMetrics = metrics.NoOp()
@@ -530,6 +547,9 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 			return 0, nil
 		}
 		v := dot(src, key)
+		if m.lazy {
+			v = force(v)
+		}
 		if v == nil {
 			return 0, nil
 		}
@@ -546,12 +566,12 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		}
 		l[s.result] = v
 	case *ir.EqualStmt:
-		a, b := m.read(s.A, l), m.read(s.B, l)
+		a, b := m.whole(m.read(s.A, l)), m.whole(m.read(s.B, l))
 		if a == nil || b == nil || ast.Compare(a.Value, b.Value) != 0 {
 			return 0, nil
 		}
 	case *ir.NotEqualStmt:
-		a, b := m.read(s.A, l), m.read(s.B, l)
+		a, b := m.whole(m.read(s.A, l)), m.whole(m.read(s.B, l))
 		if a == nil || b == nil || ast.Compare(a.Value, b.Value) == 0 {
 			return 0, nil
 		}
@@ -568,7 +588,7 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 	case *ir.AssignVarOnceStmt:
 		v := m.read(s.Source, l)
 		if cur := l[s.Target]; cur != nil {
-			if v == nil || ast.Compare(cur.Value, v.Value) != 0 {
+			if v == nil || ast.Compare(m.whole(cur).Value, m.whole(v).Value) != 0 {
 				return 0, m.conflict(s.Location, "%s: %v and %v", m.conflicting(), cur, v)
 			}
 			return normal, nil
@@ -604,7 +624,7 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		l[s.Target] = ast.NewTerm(ast.NewArrayWithCapacity(int(s.Capacity)))
 	case *ir.ArrayAppendStmt:
 		arr, ok := value(l[s.Array]).(*ast.Array)
-		v := m.read(s.Value, l)
+		v := m.whole(m.read(s.Value, l))
 		if !ok || v == nil {
 			return 0, fmt.Errorf("array append to a %T", value(l[s.Array]))
 		}
@@ -613,14 +633,14 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		l[s.Target] = ast.NewTerm(ast.NewObject())
 	case *ir.ObjectInsertStmt:
 		obj, ok := value(l[s.Object]).(ast.Object)
-		k, v := m.read(s.Key, l), m.read(s.Value, l)
+		k, v := m.whole(m.read(s.Key, l)), m.whole(m.read(s.Value, l))
 		if !ok || k == nil || v == nil {
 			return 0, fmt.Errorf("object insert into a %T", value(l[s.Object]))
 		}
 		obj.Insert(k, v)
 	case *ir.ObjectInsertOnceStmt:
 		obj, ok := value(l[s.Object]).(ast.Object)
-		k, v := m.read(s.Key, l), m.read(s.Value, l)
+		k, v := m.whole(m.read(s.Key, l)), m.whole(m.read(s.Value, l))
 		if !ok || k == nil || v == nil {
 			return 0, fmt.Errorf("object insert into a %T", value(l[s.Object]))
 		}
@@ -633,12 +653,12 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 		obj.Insert(k, v)
 	case *ir.ObjectMergeStmt:
 		// A base document and a virtual one under the same path.
-		l[s.Target] = merge(l[s.A], l[s.B])
+		l[s.Target] = m.merge(l[s.A], l[s.B])
 	case *ir.MakeSetStmt:
 		l[s.Target] = ast.NewTerm(ast.NewSet())
 	case *ir.SetAddStmt:
 		set, ok := value(l[s.Set]).(ast.Set)
-		v := m.read(s.Value, l)
+		v := m.whole(m.read(s.Value, l))
 		if !ok || v == nil {
 			return 0, fmt.Errorf("set add to a %T", value(l[s.Set]))
 		}
@@ -685,7 +705,7 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 			return 0, nil
 		}
 	case *ir.ResultSetAddStmt:
-		m.results = append(m.results, l[s.Value])
+		m.results = append(m.results, m.whole(l[s.Value]))
 	case *ir.NopStmt:
 	default:
 		return 0, fmt.Errorf("%w: statement %T", ErrUnsupported, s)
@@ -696,8 +716,9 @@ func (m *machine) stmt(s ir.Stmt, l []*ast.Term) (int, error) {
 // merge combines a base document a with a virtual one b under the same
 // path, as OPA's WebAssembly runtime does (opa_value_merge): objects are
 // merged key by key, recursively; where either side is not an object, a
-// (the base document) wins.
-func merge(a, b *ast.Term) *ast.Term {
+// (the base document) wins. An object merged from a holder of lazy values
+// is one too.
+func (m *machine) merge(a, b *ast.Term) *ast.Term {
 	if a == nil {
 		return b
 	}
@@ -707,9 +728,15 @@ func merge(a, b *ast.Term) *ast.Term {
 		return a
 	}
 	out := ast.NewObject()
+	if m.lazy && (m.holds(a) || m.holds(b)) {
+		if m.merged == nil {
+			m.merged = map[ast.Object]struct{}{}
+		}
+		m.merged[out] = struct{}{}
+	}
 	ao.Foreach(func(k, v *ast.Term) {
 		if other := bo.Get(k); other != nil {
-			out.Insert(k, merge(v, other))
+			out.Insert(k, m.merge(v, other))
 		} else {
 			out.Insert(k, v)
 		}
@@ -781,6 +808,11 @@ func (m *machine) scan(s *ir.ScanStmt, l []*ast.Term) (int, error) {
 		out := normal
 		var failed error
 		_ = v.Iter(func(k, x *ast.Term) error {
+			if m.lazy {
+				if x = force(x); x == nil {
+					return nil
+				}
+			}
 			var stop bool
 			if out, stop, failed = m.iteration(s, l, k, x); stop {
 				return errStop
@@ -853,6 +885,9 @@ func (m *machine) call(s *callStmt, l []*ast.Term) (*ast.Term, error) {
 		v := m.read(a, l)
 		if v == nil {
 			return nil, nil
+		}
+		if !s.keysOnly {
+			v = m.whole(v)
 		}
 		args = append(args, v)
 	}

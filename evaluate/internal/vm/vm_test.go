@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -153,6 +154,16 @@ func TestPlanMatchesTopdown(t *testing.T) {
 			}
 			rs, tdErr := rego.New(opts...).Eval(ctx)
 			out, vmErr := prog.Eval(ctx, input, data)
+			// The same data document made lazy (every value below the
+			// first level a lazy one) must give the same result.
+			lazyData, forced := lazify(data)
+			lazyOut, lazyErr := prog.EvalData(ctx, input, lazyData)
+			if (lazyErr != nil) != (vmErr != nil) || (vmErr == nil && !sameTerms(out, lazyOut)) {
+				t.Errorf("with lazy data: %v %v, with plain data: %v %v", lazyOut, lazyErr, out, vmErr)
+			}
+			if tc.data != "" && *forced == 0 {
+				t.Errorf("no lazy value was read: the case proves nothing about them")
+			}
 			if (tdErr != nil) != (vmErr != nil) {
 				t.Fatalf("topdown error %v, plan error %v", tdErr, vmErr)
 			}
@@ -186,6 +197,169 @@ func TestPlanMatchesTopdown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lazify is data with every value below its first level lazy (vm.Lazy):
+// objects at the second level are lazy whole, deeper values are reached
+// through holders; forced counts the values made.
+func lazify(data *ast.Term) (*Data, *int) {
+	var forced int
+	var mu sync.Mutex
+	d := NewData(data)
+	var walk func(o ast.Object, depth int) ast.Object
+	walk = func(o ast.Object, depth int) ast.Object {
+		out := ast.NewObject()
+		o.Foreach(func(k, v *ast.Term) {
+			obj, isObj := v.Value.(ast.Object)
+			switch {
+			case isObj && depth != 1:
+				out.Insert(k, ast.NewTerm(walk(obj, depth+1)))
+			case depth == 0:
+				out.Insert(k, v)
+			default:
+				out.Insert(k, Lazy(func() ast.Value {
+					mu.Lock()
+					forced++
+					mu.Unlock()
+					return v.Value
+				}))
+			}
+		})
+		if depth > 0 {
+			d.Hold(out)
+		}
+		return out
+	}
+	root := walk(data.Value.(ast.Object), 0)
+	d.Term = ast.NewTerm(root)
+	d.Hold(root)
+	return d, &forced
+}
+
+func sameTerms(a, b []*ast.Term) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if ast.Compare(a[i].Value, b[i].Value) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestLazyData: policies that read the data document in every way a plan
+// can (a lookup, a scan, a comparison, a built-in given a whole subtree,
+// a value built of it, a base document merged with a virtual one) give
+// topdown's results with a lazy document, and a lookup of one value makes
+// that value alone.
+func TestLazyData(t *testing.T) {
+	data := `{"kubegate": {"resources": {
+		"Deployment": {"ns1": {"web": {"spec": {"replicas": 2, "labels": {"app": "web"}}}, "api": {"spec": {"replicas": 1}}},
+		               "ns2": {"db": {"spec": {"replicas": 3}}}},
+		"HorizontalPodAutoscaler": {"ns1": {"web": {"spec": {"target": "web", "min": 2}}}}}}}`
+	module := `package t
+import data.kubegate.resources
+lookup := resources.Deployment.ns1.web.spec.replicas
+missing := object.get(resources.Deployment, ["ns1", "nope"], "none")
+names := sort([n | some n in object.keys(resources.Deployment.ns1)])
+total := sum([d.spec.replicas | some ns, by_name in resources.Deployment; some _, d in by_name])
+n := count(resources.Deployment.ns1)
+marshalled := json.marshal(resources.HorizontalPodAutoscaler)
+union := object.union(resources.Deployment.ns1, {"x": 1})
+same if resources.Deployment.ns2 == {"db": {"spec": {"replicas": 3}}}
+different if resources.Deployment.ns1 != resources.Deployment.ns2
+copied := {ns: by_name | some ns, by_name in resources.Deployment}
+as_set := {by_name | some by_name in resources.Deployment}
+in_array := [resources.HorizontalPodAutoscaler]
+member if {"web": {"spec": {"target": "web", "min": 2}}} in resources.HorizontalPodAutoscaler
+filtered := object.filter(resources.Deployment.ns1, ["web"])
+f(x) := count(x)
+through_function := f(resources.Deployment)
+whole := data.kubegate
+r := [lookup, missing, names, total, n, marshalled, union, same, different, copied, as_set, in_array, member, filtered, through_function, whole]
+`
+	c := compile(t, module)
+	ctx := context.Background()
+	plain := term(t, data)
+	var raw map[string]any
+	if err := ast.As(plain.Value, &raw); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := rego.New(rego.Query("data.t.r"), rego.Compiler(c), rego.Store(inmem.NewFromObject(raw))).Eval(ctx)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("topdown: %v %v", rs, err)
+	}
+	want := rs[0].Expressions[0].Value
+	prog, err := Compile(c, "data.t.r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazyData, _ := lazify(plain)
+	out, err := prog.EvalData(ctx, nil, lazyData)
+	if err != nil || len(out) != 1 {
+		t.Fatalf("plan: %v %v", out, err)
+	}
+	var got any
+	out[0].Value.(ast.Object).Foreach(func(_, v *ast.Term) { got, err = ast.JSON(v.Value) })
+	if err != nil || !reflect.DeepEqual(want, got) {
+		t.Errorf("topdown %v\nplan    %v", want, got)
+	}
+	ast.WalkTerms(out[0], func(x *ast.Term) bool {
+		if _, ok := x.Value.(*lazy); ok {
+			t.Errorf("a lazy value in the result: %v", got)
+		}
+		return false
+	})
+
+	// One lookup makes one resource; the names of a namespace's
+	// resources make none.
+	for query, wantForced := range map[string]int{"data.t.lookup": 1, "data.t.names": 0, "data.t.n": 0} {
+		prog, err := Compile(c, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, forced := lazifyResources(plain)
+		if _, err := prog.EvalData(ctx, nil, d); err != nil {
+			t.Fatal(err)
+		}
+		if *forced != wantForced {
+			t.Errorf("%s made %d resources, want %d", query, *forced, wantForced)
+		}
+	}
+}
+
+// lazifyResources makes each resource of data.kubegate.resources (kind,
+// namespace, name) lazy, as the engine does.
+func lazifyResources(data *ast.Term) (*Data, *int) {
+	var forced int
+	d := NewData(data)
+	kg := data.Value.(ast.Object).Get(ast.StringTerm("kubegate")).Value.(ast.Object)
+	idx := kg.Get(ast.StringTerm("resources")).Value.(ast.Object)
+	for _, o := range []ast.Object{data.Value.(ast.Object), kg, idx} {
+		d.Hold(o)
+	}
+	out := ast.NewObject()
+	idx.Foreach(func(kind, byNS *ast.Term) {
+		nsOut := ast.NewObject()
+		byNS.Value.(ast.Object).Foreach(func(ns, byName *ast.Term) {
+			names := ast.NewObject()
+			byName.Value.(ast.Object).Foreach(func(name, r *ast.Term) {
+				names.Insert(name, Lazy(func() ast.Value { forced++; return r.Value }))
+			})
+			d.Hold(names)
+			nsOut.Insert(ns, ast.NewTerm(names))
+		})
+		d.Hold(nsOut)
+		out.Insert(kind, ast.NewTerm(nsOut))
+	})
+	d.Hold(out)
+	newKG := ast.NewObject([2]*ast.Term{ast.StringTerm("resources"), ast.NewTerm(out)})
+	root := ast.NewObject([2]*ast.Term{ast.StringTerm("kubegate"), ast.NewTerm(newKG)})
+	d.Hold(newKG)
+	d.Hold(root)
+	d.Term = ast.NewTerm(root)
+	return d, &forced
 }
 
 func TestUnsupportedPlansAreRefused(t *testing.T) {
