@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -45,10 +46,10 @@ var apisTerm = sync.OnceValue(func() *ast.Term { return ast.NewTerm(ast.MustInte
 // by buildCache.
 //
 // Each resource in data.kubegate.resources is a lazy value (vm.Lazy), made
-// from the resource when a policy reads it and not kept: a run's resources
-// are never all OPA values at once, only those being evaluated and those
-// a policy is reading (issue 18).
-func (e *Engine) planData(resources []*load.Resource, facts map[string]any) (*vm.Data, error) {
+// from the resource when a policy reads it (values.of) and not kept: a
+// run's resources are never all OPA values at once, only those being
+// evaluated, those a policy is reading and the latest few (issue 18).
+func (e *Engine) planData(resources []*load.Resource, values *madeValues, facts map[string]any) (*vm.Data, error) {
 	root := ast.NewObject()
 	for k, v := range e.opts.Data {
 		t, err := ast.InterfaceToValue(v)
@@ -79,7 +80,7 @@ func (e *Engine) planData(resources []*load.Resource, facts map[string]any) (*vm
 	}
 	for _, r := range resources {
 		id := r.ID()
-		child(child(idx, id.Kind), id.Namespace).Insert(ast.StringTerm(id.Name), vm.Lazy(func() ast.Value { return inputValue(r) }))
+		child(child(idx, id.Kind), id.Namespace).Insert(ast.StringTerm(id.Name), vm.Lazy(func() ast.Value { return values.of(r) }))
 	}
 	for _, o := range []ast.Object{idx, kg, root} {
 		data.Hold(o)
@@ -91,10 +92,48 @@ func (e *Engine) planData(resources []*load.Resource, facts map[string]any) (*vm
 	return data, nil
 }
 
-// inputValue is a resource as an OPA value: the input of its evaluation,
-// and its value in data.kubegate.resources; nil if it has none (a value
-// that is not JSON, which the loader does not make).
-func inputValue(r *load.Resource) ast.Value {
+// madeValues makes resources' OPA values, and keeps the
+// madeValuesKept that policies looked up last: a resource a policy reads
+// again and again (a user's policy scanning a namespace for each of its
+// Services, when the namespaces scanned hold up to that many) is made
+// once. Inputs are not kept: each is evaluated once.
+type madeValues struct {
+	kept *lru.Cache[*load.Resource, ast.Value]
+}
+
+// madeValuesKept bounds the values kept: about 15 MB of them for the
+// yardstick's resources.
+const madeValuesKept = 2048
+
+func newMadeValues() *madeValues {
+	kept, err := lru.New[*load.Resource, ast.Value](madeValuesKept)
+	if err != nil {
+		panic(err) // a positive size
+	}
+	return &madeValues{kept: kept}
+}
+
+// of is a resource as an OPA value, its value in data.kubegate.resources;
+// nil if it has none (a value that is not JSON, which the loader does not
+// make). Values are shared by concurrent evaluations, as OPA's values may
+// be: nothing changes them.
+func (m *madeValues) of(r *load.Resource) ast.Value {
+	if v, ok := m.kept.Get(r); ok {
+		return v
+	}
+	v := m.input(r)
+	if v != nil {
+		m.kept.Add(r, v)
+	}
+	return v
+}
+
+// input is a resource as the input of its evaluation: made, or the value
+// kept from a lookup.
+func (m *madeValues) input(r *load.Resource) ast.Value {
+	if v, ok := m.kept.Peek(r); ok {
+		return v
+	}
 	v, err := ast.InterfaceToValue(r.Object)
 	if err != nil {
 		return nil

@@ -210,9 +210,10 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 		store = inmem.NewFromObjectWithOpts(root, inmem.OptRoundTripOnWrite(false))
 	}
 	var data *vm.Data
+	values := newMadeValues()
 	if usesPlans || e.cachePlan != nil {
 		var err error
-		if data, err = e.planData(resources, facts); err != nil {
+		if data, err = e.planData(resources, values, facts); err != nil {
 			return nil, err
 		}
 	}
@@ -306,9 +307,10 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 			}
 			return all, nil
 		}
-		// The resource as an OPA value, made here and dropped after.
+		// The resource as an OPA value, made here (or kept from a policy's
+		// lookup) and dropped after.
 		var input *ast.Term
-		if v := inputValue(r); v != nil {
+		if v := values.input(r); v != nil {
 			input = ast.NewTerm(v)
 		}
 		fs, errs := e.evaluateOne(ctx, eval, r, input, nsModes, byID)

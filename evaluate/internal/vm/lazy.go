@@ -74,7 +74,8 @@ func materialize(t *ast.Term, holds func(*ast.Term) bool) *ast.Term {
 // The plan evaluator never lets a lazy value, or a holder, reach anything
 // but itself: a built-in function, a comparison, or a value it builds (an
 // array, set or object, a result) is given holders made whole
-// (Materialize); the exceptions are the built-ins that read only keys.
+// (Materialize); the exceptions are the built-ins that read only keys, and
+// object.get, which follows its path through them (objectGet).
 func Lazy(force func() ast.Value) *ast.Term {
 	return ast.NewTerm(&lazy{force: force})
 }
@@ -128,6 +129,29 @@ var keysOnly = map[string]bool{
 	"count":       true,
 	"is_object":   true,
 	"type_name":   true,
+}
+
+// objectGet is object.get(obj, path, def) for obj a holder, as OPA's
+// built-in does it (a path of one key unless it is an array; each step
+// an object's key, an array's index or a set's member), making only the
+// values on the path, and the one it reaches whole: a policy looking one
+// resource up with object.get(data.kubegate.resources, [kind, ns, name], {})
+// makes that resource, not all of them.
+func (m *machine) objectGet(obj, path, def *ast.Term) *ast.Term {
+	arr, ok := path.Value.(*ast.Array)
+	if !ok {
+		if v := force(obj.Get(path)); v != nil {
+			return m.whole(v)
+		}
+		return def
+	}
+	curr := obj
+	for i := range arr.Len() {
+		if curr = force(curr.Get(arr.Elem(i))); curr == nil {
+			return def
+		}
+	}
+	return m.whole(curr)
 }
 
 // force is t made if it is a lazy value.

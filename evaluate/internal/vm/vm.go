@@ -60,8 +60,9 @@ type function struct {
 type call struct {
 	fn      *function
 	builtin topdown.BuiltinFunc
-	// keysOnly: the built-in reads only its operands' keys (lazy.go).
-	keysOnly bool
+	// keysOnly: the built-in reads only its operands' keys; objectGet: it
+	// is object.get (lazy.go).
+	keysOnly, objectGet bool
 }
 
 // ErrUnsupported is wrapped by Prepare's error when the plan needs
@@ -266,7 +267,7 @@ func (r *renumber) stmt(s ir.Stmt) error {
 		if !ok || f == nil || bi.Decl.Result() == nil || !pure(s.Func) {
 			return fmt.Errorf("%w: built-in function %s", ErrUnsupported, s.Func)
 		}
-		r.call = call{builtin: f, keysOnly: keysOnly[s.Func]}
+		r.call = call{builtin: f, keysOnly: keysOnly[s.Func], objectGet: s.Func == "object.get"}
 	case *ir.DotStmt:
 		r.local(&s.Target)
 		if err := r.op(&s.Source, &s.Key); err != nil {
@@ -877,6 +878,15 @@ func (m *machine) call(s *callStmt, l []*ast.Term) (*ast.Term, error) {
 			m.memo[fn.index], m.memoSet[fn.index] = v, true
 		}
 		return v, nil
+	}
+	if s.objectGet && m.lazy && len(s.args) == 3 {
+		if obj := m.read(s.args[0], l); m.holds(obj) {
+			path, def := m.read(s.args[1], l), m.read(s.args[2], l)
+			if path == nil || def == nil {
+				return nil, nil
+			}
+			return m.objectGet(obj, m.whole(path), m.whole(def)), nil
+		}
 	}
 	// Built-ins do not keep their operands slice, and do not call back
 	// into the plan: one buffer serves every call.

@@ -262,6 +262,10 @@ func TestLazyData(t *testing.T) {
 import data.kubegate.resources
 lookup := resources.Deployment.ns1.web.spec.replicas
 missing := object.get(resources.Deployment, ["ns1", "nope"], "none")
+deep := object.get(resources, ["Deployment", "ns1", "web", "spec", "replicas"], 0)
+one_key := object.get(resources.Deployment.ns2, "db", {})
+empty_path := object.get(resources.HorizontalPodAutoscaler, [], {})
+not_object := object.get(resources.Deployment.ns1, ["web", "spec", "replicas", "x"], "none")
 names := sort([n | some n in object.keys(resources.Deployment.ns1)])
 total := sum([d.spec.replicas | some ns, by_name in resources.Deployment; some _, d in by_name])
 n := count(resources.Deployment.ns1)
@@ -277,7 +281,7 @@ filtered := object.filter(resources.Deployment.ns1, ["web"])
 f(x) := count(x)
 through_function := f(resources.Deployment)
 whole := data.kubegate
-r := [lookup, missing, names, total, n, marshalled, union, same, different, copied, as_set, in_array, member, filtered, through_function, whole]
+r := [lookup, missing, deep, one_key, empty_path, not_object, names, total, n, marshalled, union, same, different, copied, as_set, in_array, member, filtered, through_function, whole]
 `
 	c := compile(t, module)
 	ctx := context.Background()
@@ -314,7 +318,7 @@ r := [lookup, missing, names, total, n, marshalled, union, same, different, copi
 
 	// One lookup makes one resource; the names of a namespace's
 	// resources make none.
-	for query, wantForced := range map[string]int{"data.t.lookup": 1, "data.t.names": 0, "data.t.n": 0} {
+	for query, wantForced := range map[string]int{"data.t.lookup": 1, "data.t.deep": 1, "data.t.one_key": 1, "data.t.missing": 0, "data.t.names": 0, "data.t.n": 0} {
 		prog, err := Compile(c, query)
 		if err != nil {
 			t.Fatal(err)
