@@ -257,6 +257,10 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 	res.Errors = append(res.Errors, labelErrs...)
 	var mu sync.Mutex
 	fallback := &topdownFallback{e: e, data: data}
+	// Each resource's findings and errors, gathered in the resources'
+	// order at the end (one allocation, not a slice grown under a lock).
+	found := make([][]finding.Finding, len(resources))
+	failed := make([][]finding.InputError, len(resources))
 	e.parallel(len(resources), func(i int) {
 		r := resources[i]
 		g := e.group(r.ID().Kind)
@@ -313,15 +317,13 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 		if v := values.input(r); v != nil {
 			input = ast.NewTerm(v)
 		}
-		fs, errs := e.evaluateOne(ctx, eval, r, input, nsModes, byID)
+		found[i], failed[i] = e.evaluateOne(ctx, eval, r, input, nsModes, byID)
 		if p := progressOf(ctx); p != nil {
 			p.Add(1)
 		}
-		mu.Lock()
-		res.Findings = append(res.Findings, fs...)
-		res.Errors = append(res.Errors, errs...)
-		mu.Unlock()
 	})
+	res.Findings = slices.Concat(found...)
+	res.Errors = slices.Concat(append([][]finding.InputError{res.Errors}, failed...)...)
 	return res, ctx.Err()
 }
 

@@ -70,6 +70,7 @@ var mergeKeys = []string{"name", "containerPort", "mountPath", "devicePath", "ip
 // returns how many leading segments exist in the object (the nearest
 // existing parent of a missing field).
 func semantic(obj any, p Path) (segs []segment, existing int) {
+	segs = make([]segment, 0, len(p))
 	cur, ok := obj, true
 	for _, s := range p {
 		var seg segment
