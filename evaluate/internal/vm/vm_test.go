@@ -199,9 +199,9 @@ func TestPlanMatchesTopdown(t *testing.T) {
 	}
 }
 
-// lazify is data with every value below its first level lazy (vm.Lazy):
-// objects at the second level are lazy whole, deeper values are reached
-// through holders; forced counts the values made.
+// lazify is data with every value at its second level lazy (vm.Lazy),
+// objects made whole, and the objects of its first level holders; forced
+// counts the values made.
 func lazify(data *ast.Term) (*Data, *int) {
 	var forced int
 	var mu sync.Mutex
