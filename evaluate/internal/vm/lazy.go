@@ -29,14 +29,19 @@ func (d *Data) Hold(o ast.Object) { d.holders[o] = struct{}{} }
 
 // holds reports whether t is one of the document's holders.
 func (d *Data) holds(t *ast.Term) bool {
-	if d == nil || len(d.holders) == 0 || t == nil {
+	return d != nil && inSet(d.holders, t)
+}
+
+// inSet reports whether t is an object of set.
+func inSet(set map[ast.Object]struct{}, t *ast.Term) bool {
+	if len(set) == 0 || t == nil {
 		return false
 	}
 	o, ok := t.Value.(ast.Object)
 	if !ok {
 		return false
 	}
-	_, ok = d.holders[o]
+	_, ok = set[o]
 	return ok
 }
 
@@ -168,18 +173,7 @@ func force(t *ast.Term) *ast.Term {
 // holds reports whether t holds lazy values: one of the document's
 // holders, or an object merged from one in this evaluation.
 func (m *machine) holds(t *ast.Term) bool {
-	if m.data.holds(t) {
-		return true
-	}
-	if len(m.merged) == 0 || t == nil {
-		return false
-	}
-	o, ok := t.Value.(ast.Object)
-	if !ok {
-		return false
-	}
-	_, ok = m.merged[o]
-	return ok
+	return m.data.holds(t) || inSet(m.merged, t)
 }
 
 // whole is t, a holder made whole, for anything that reads values.
