@@ -55,6 +55,10 @@ type Options struct {
 	AllowNetwork bool
 	// Evaluator is EvaluatorPlan (the default) or EvaluatorTopdown.
 	Evaluator Evaluator
+	// Skip are rules not to evaluate, by id: disabled ones, whose findings
+	// would be dropped. A skipped rule costs nothing; its package still
+	// compiles, and other rules may use its helpers.
+	Skip map[string]bool
 	// Schemas validates every resource against its kind's schema, with
 	// the input's CRDs added; nil checks no schema.
 	Schemas *schema.Catalog
@@ -207,7 +211,7 @@ func New(opts Options) (*Engine, error) {
 	addGroup := func(kind string) int {
 		var ids []string
 		for _, r := range e.rules {
-			if len(r.Kinds) == 0 || slices.Contains(r.Kinds, kind) {
+			if (len(r.Kinds) == 0 || slices.Contains(r.Kinds, kind)) && !opts.Skip[r.ID] {
 				ids = append(ids, r.ID)
 			}
 		}

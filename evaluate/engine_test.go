@@ -438,6 +438,47 @@ func TestEvaluateBadPolicyIsAnInputError(t *testing.T) {
 	}
 }
 
+// TestSkippedRulesAreNotEvaluated: a skipped (disabled) rule is not
+// evaluated at all: one that fails when evaluated, with a conflict, makes
+// no input error; the rules beside it, and the helpers of its package that
+// another rule uses, still work.
+func TestSkippedRulesAreNotEvaluated(t *testing.T) {
+	good := ruleMeta{
+		Title: "Good", Description: "Reports properly.", Docs: "https://example.com/good",
+		ID: "custom.good", Severity: "warning", Fix: "Nothing to fix.",
+		Body: "import data.kubegate.rules.custom.bad\n\n" +
+			`violations contains {"msg": bad.word, "path": ["metadata", "name"]} if true`,
+	}.module("kubegate.rules.custom.good")
+	bad := ruleMeta{
+		Title: "Bad", Description: "Fails when evaluated.", Docs: "https://example.com/bad",
+		ID: "custom.bad", Severity: "error", Fix: "Nothing to fix.",
+		Body: "x := 1 if true\n\nx := 2 if true\n\nword := \"fine\"\n\n" +
+			`violations contains {"msg": "never", "path": []} if x`,
+	}.module("kubegate.rules.custom.bad")
+	cm := loadFiles(t, map[string]string{
+		"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: team\n",
+	})
+	for _, ev := range []Evaluator{EvaluatorPlan, EvaluatorTopdown} {
+		t.Run(string(ev), func(t *testing.T) {
+			policies := policyFS(map[string]string{"good.rego": good, "bad.rego": bad})
+			if res := evaluate(t, newEngine(t, Options{Evaluator: ev, Policies: policies}), cm); len(res.Errors) != 1 {
+				t.Fatalf("evaluated, the bad rule made %d errors, want 1: %v", len(res.Errors), res.Errors)
+			}
+			res := evaluate(t, newEngine(t, Options{Evaluator: ev, Policies: policies, Skip: map[string]bool{"custom.bad": true}}), cm)
+			if len(res.Errors) != 0 {
+				t.Errorf("skipped, the bad rule made errors: %v", res.Errors)
+			}
+			if got := byRule(res.Findings, "custom.good"); len(got) != 1 || got[0].Message != "fine" {
+				t.Errorf("the good rule found %v, want one finding \"fine\"", got)
+			}
+			skipAll := map[string]bool{"custom.bad": true, "custom.good": true}
+			if res := evaluate(t, newEngine(t, Options{Evaluator: ev, Policies: policies, Skip: skipAll}), cm); len(res.Findings)+len(res.Errors) != 0 {
+				t.Errorf("every rule skipped, got %v and %v", res.Findings, res.Errors)
+			}
+		})
+	}
+}
+
 func TestEvaluateCrossResourceFinding(t *testing.T) {
 	// A rule evaluated on the HPA reports on the Deployment it scales, at
 	// the Deployment's field, with the HPA's field as a related location;

@@ -380,6 +380,18 @@ func newEngine(o *checkOptions, env Env) (*evaluate.Engine, error) {
 			}
 		}
 	}
+	if o.cfg != nil {
+		// A disabled rule's findings are dropped (exceptions.Policy.Apply):
+		// it is not evaluated either.
+		for id, s := range o.cfg.Rules {
+			if s.Disabled {
+				if opts.Skip == nil {
+					opts.Skip = map[string]bool{}
+				}
+				opts.Skip[id] = true
+			}
+		}
+	}
 	minor, _ := strconv.Atoi(strings.TrimPrefix(cmp.Or(o.kubeVersion, load.DefaultKubeVersion), "v1."))
 	opts.KubeMinor = minor
 	cat, err := schema.New(minor)

@@ -111,6 +111,23 @@ func TestConfigSettingsAndFlagsOverride(t *testing.T) {
 	}
 }
 
+// TestDisabledRulesAreNotEvaluated: rules: disabled skips the rule's
+// evaluation, not only its findings: a policy that fails when evaluated
+// (a conflict) is no input error once disabled.
+func TestDisabledRulesAreNotEvaluated(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"policy/main.rego": "package main\n\nx := 1 if true\n\nx := 2 if true\n\ndeny contains \"never\" if x\n",
+		"cm.yaml":          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n",
+		"off.yaml":         "rules:\n  main.deny: {disabled: true}\n",
+	})
+	if stdout, _, code := runAt(t, dir, "2026-11-27", "check", "--policy", "policy", "cm.yaml"); code != ExitError || !strings.Contains(stdout, "eval_conflict_error") {
+		t.Fatalf("enabled: exit %d, output %q; want exit 2 and the conflict", code, stdout)
+	}
+	if _, stderr, code := runAt(t, dir, "2026-11-27", "check", "--config", "off.yaml", "--policy", "policy", "cm.yaml"); code != ExitOK {
+		t.Errorf("disabled: exit %d, stderr %q; want 0", code, stderr)
+	}
+}
+
 func TestExceptions(t *testing.T) {
 	files := map[string]string{
 		".kubegate.yaml": `exceptions:
