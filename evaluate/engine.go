@@ -243,9 +243,12 @@ func New(opts Options) (*Engine, error) {
 	}
 	// A rule the plan evaluator cannot run (a user's rule that reads the
 	// clock, say) moves to its group's topdown query; the others stay.
+	// The groups are planned once when every rule can be; else again,
+	// recompiled with those rules in the unplanned sets.
 	unplannable := map[string]bool{}
+	failed := make([]error, len(e.groups))
 	for g, pkg := range e.groups {
-		if _, err := vm.Compile(e.compiler, "data."+pkg+".planned"); err != nil {
+		if e.plans[g], failed[g] = vm.Compile(e.compiler, "data."+pkg+".planned"); failed[g] != nil {
 			for _, id := range e.groupRules[g] {
 				if _, err := vm.Compile(e.compiler, e.byPkg[id].Query); err != nil && !unplannable[id] {
 					unplannable[id] = true
@@ -258,13 +261,16 @@ func New(opts Options) (*Engine, error) {
 		if err := e.compile(mods, unplannable); err != nil {
 			return nil, err
 		}
-	}
-	for g, pkg := range e.groups {
-		if e.planned[g] {
-			var err error
-			if e.plans[g], err = vm.Compile(e.compiler, "data."+pkg+".planned"); err != nil {
-				e.onTopdown = append(e.onTopdown, fmt.Sprintf("the rules of %s together: %v", strings.Join(e.groupRules[g], ", "), err))
+		for g, pkg := range e.groups {
+			e.plans[g], failed[g] = nil, nil
+			if e.planned[g] {
+				e.plans[g], failed[g] = vm.Compile(e.compiler, "data."+pkg+".planned")
 			}
+		}
+	}
+	for g, err := range failed {
+		if err != nil {
+			e.onTopdown = append(e.onTopdown, fmt.Sprintf("the rules of %s together: %v", strings.Join(e.groupRules[g], ", "), err))
 		}
 	}
 	if e.hasCache() {

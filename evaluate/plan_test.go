@@ -278,6 +278,9 @@ deny contains msg if {
 	if e.plans[g] == nil || !e.unplanned[g] {
 		t.Fatalf("Deployment group: plan %v, unplanned %v; want the built-in rules planned and main.deny on topdown", e.plans[g] != nil, e.unplanned[g])
 	}
+	if on := e.OnTopdown(); len(on) != 1 || !strings.HasPrefix(on[0], "main.deny: ") {
+		t.Errorf("OnTopdown %q, want main.deny alone", on)
+	}
 	resources := loadFiles(t, map[string]string{"d.yaml": `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
