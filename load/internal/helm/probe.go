@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -227,9 +228,32 @@ func (o *Output) probe(ctx context.Context, valuePath []any) probeResult {
 	only := func(c *chart.Chart, t *common.File) bool {
 		return strings.HasPrefix(path.Base(t.Name), "_") || wanted[path.Join(c.ChartFullPath(), t.Name)]
 	}
+	// A probe starts with the templates an earlier probe of this template
+	// found it includes, so that it renders once rather than once more
+	// per include (argo-cd's Deployments include several ConfigMaps).
+	// The template's text is the same whichever other templates render
+	// beside it; when they do not render with these values, the includes
+	// are found again one by one.
+	r.probeMu.Lock()
+	learned := r.includes[o.Template]
+	r.probeMu.Unlock()
+	if len(learned) > 0 {
+		for _, name := range learned {
+			wanted[name] = true
+		}
+		if out, _, err := r.engineRun(ctx, withTemplates(r.helm, form, only), values, false); err == nil {
+			return probeResult{text: out[o.Template]}
+		}
+		wanted = map[string]bool{o.Template: true}
+	}
 	for range maxIncluded {
 		out, _, err := r.engineRun(ctx, withTemplates(r.helm, form, only), values, false)
 		if err == nil {
+			if len(wanted) > 1 {
+				r.probeMu.Lock()
+				r.includes[o.Template] = slices.Sorted(maps.Keys(wanted))
+				r.probeMu.Unlock()
+			}
 			return probeResult{text: out[o.Template]}
 		}
 		name := missingTemplate(err)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template"
 	"unicode"
 	"unicode/utf8"
@@ -226,6 +227,11 @@ type Rendering struct {
 	leaves  []Leaf
 	probeMu sync.Mutex
 	probes  map[string]probeResult
+	// includes are, per template, the templates (its own name too) its
+	// probes found it includes: the next probe renders them at once.
+	includes map[string][]string
+	// runs counts the engine's renderings (tests).
+	runs atomic.Int64
 }
 
 type probeResult struct {
@@ -236,7 +242,7 @@ type probeResult struct {
 // Render renders a variant. An error is returned only when nothing could
 // be rendered; the rendering's Problems say what else went wrong.
 func (c *Chart) Render(ctx context.Context, v Variant) *Rendering {
-	r := &Rendering{Chart: c, Variant: v, from: map[*common.File]*node{}, probes: map[string]probeResult{}}
+	r := &Rendering{Chart: c, Variant: v, from: map[*common.File]*node{}, probes: map[string]probeResult{}, includes: map[string][]string{}}
 	if err := r.render(ctx); err != nil {
 		var p *Problem
 		if !errors.As(err, &p) {
@@ -491,6 +497,7 @@ func (r *Rendering) run(ctx context.Context, marks bool, values common.Values) (
 }
 
 func (r *Rendering) engineRun(ctx context.Context, ch *chart.Chart, values common.Values, marks bool) (map[string]string, *budget, error) {
+	r.runs.Add(1)
 	b := newBudget(r.Chart.lim, r.Chart.sites)
 	extra := template.FuncMap{}
 	if marks {
