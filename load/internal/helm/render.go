@@ -144,11 +144,10 @@ func (d *Doc) offset(line, col int) (int, bool) {
 // Rendering is the rendering the document is part of.
 func (d *Doc) Rendering() *Rendering { return d.Out.r }
 
-// manifestSep is where Helm cuts rendered text into documents
-// (releaseutil.SplitManifests).
 // splitManifests cuts rendered text into documents as Helm does before it
-// applies them: at --- separators, leading whitespace trimmed, empty
-// documents dropped. offs are the documents' offsets in text.
+// applies them (releaseutil.SplitManifests): at --- separators, leading
+// whitespace trimmed, empty documents dropped. offs are the documents'
+// offsets in text.
 func splitManifests(text string) (docs []string, offs []int) {
 	trimmed := strings.TrimLeftFunc(text, unicode.IsSpace)
 	base := len(text) - len(trimmed)
