@@ -2,8 +2,6 @@ package helm
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,13 +12,7 @@ import (
 // probes of it start with that template and render once. Each probe still
 // sees its own value perturbed, and only its own.
 func TestProbeRemembersIncludes(t *testing.T) {
-	dir := t.TempDir()
-	for name, src := range map[string]string{
-		".git/HEAD":                    "ref: refs/heads/main\n",
-		"web/Chart.yaml":               "apiVersion: v2\nname: web\nversion: 0.1.0\n",
-		"web/values.yaml":              "name: web\nprivileged: true\nimage: nginx:1.27\n",
-		"web/templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\ndata:\n  a: b\n",
-		"web/templates/deployment.yaml": `apiVersion: apps/v1
+	fs, dir := oneTemplateChart(t, `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ .Values.name }}
@@ -34,27 +26,16 @@ spec:
           image: {{ .Values.image }}
           securityContext:
             privileged: {{ .Values.privileged }}
-`,
-	} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := Load(files(t, dir), filepath.Join(dir, "web"), DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := c.Render(context.Background(), Variant{Release: "rel", Namespace: "ns", KubeVersion: "v1.30.0"})
+`, "name: web\nprivileged: true\nimage: nginx:1.27\n", map[string]string{
+		"templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\ndata:\n  a: b\n",
+	})
+	r := render(t, fs, dir, DefaultLimits)
 	if len(r.Problems) > 0 {
 		t.Fatalf("problems: %v", r.Problems)
 	}
 	var deploy *Doc
 	for _, o := range r.Outputs {
-		if strings.HasSuffix(o.Template, "/deployment.yaml") {
+		if strings.HasSuffix(o.Template, "/t.yaml") {
 			deploy = o.Docs[0]
 		}
 	}
