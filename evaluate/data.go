@@ -99,6 +99,11 @@ func (e *Engine) planData(resources []*load.Resource, values *madeValues, facts 
 // once. Inputs are not kept: each is evaluated once.
 type madeValues struct {
 	kept *lru.Cache[*load.Resource, ast.Value]
+	// indexing is set while the lookup tables are built, by one goroutine
+	// before the evaluations begin (buildCache): a resource read then is
+	// made only as far as the tables' rules read it (ast.LazyObject), and
+	// not kept.
+	indexing bool
 }
 
 // madeValuesKept bounds the values kept: about 15 MB of them for the
@@ -118,6 +123,9 @@ func newMadeValues() *madeValues {
 // make). Values are shared by concurrent evaluations, as OPA's values may
 // be: nothing changes them.
 func (m *madeValues) of(r *load.Resource) ast.Value {
+	if m.indexing {
+		return ast.LazyObject(r.Object)
+	}
 	if v, ok := m.kept.Get(r); ok {
 		return v
 	}
@@ -160,13 +168,13 @@ func (e *Engine) hasCache() bool {
 
 // buildCache evaluates the lookup tables and adds them to both data
 // documents in use: the topdown store and the plan evaluator's data.
-func (e *Engine) buildCache(ctx context.Context, store storage.Store, data *vm.Data) error {
+func (e *Engine) buildCache(ctx context.Context, store storage.Store, data *vm.Data, values *madeValues) error {
 	if !e.hasCache() {
 		return nil
 	}
 	var cache *ast.Term
 	if e.cachePlan != nil {
-		rs, err := e.cachePlan.EvalData(ctx, nil, data)
+		rs, err := e.indexPlan(ctx, data, values)
 		if err != nil {
 			return fmt.Errorf("building the policies' lookup tables: %w", err)
 		}
@@ -199,6 +207,28 @@ func (e *Engine) buildCache(ctx context.Context, store storage.Store, data *vm.D
 		return fmt.Errorf("building the policies' lookup tables: %w", err)
 	}
 	return storage.WriteOne(ctx, store, storage.AddOp, storage.Path{"kubegate", "cache"}, v)
+}
+
+// indexPlan evaluates the lookup tables' plan. The tables read a few
+// fields of many resources (the labels of every workload's pods, the
+// target of every HPA): each resource is made only as far as they read it
+// (madeValues.indexing). A lazy object converts what is read of it as it
+// is read, without a lock, and is then not safe to share; but OPA hashes
+// every value put in an object, array or set, which makes a lazy object
+// whole, and a whole one is only read: what the tables keep of a resource
+// is whole before the evaluations share it (TestIndexReadsResourcesLazily).
+// If a resource cannot be made that way (ast.LazyObject panics on a value
+// that is not JSON, which the loader does not make), the tables are built
+// again from whole values.
+func (e *Engine) indexPlan(ctx context.Context, data *vm.Data, values *madeValues) (rs []*ast.Term, err error) {
+	values.indexing = true
+	defer func() {
+		values.indexing = false
+		if x := recover(); x != nil {
+			rs, err = e.cachePlan.EvalData(ctx, nil, data)
+		}
+	}()
+	return e.cachePlan.EvalData(ctx, nil, data)
 }
 
 // index arranges resources as kind -> namespace -> name -> object.

@@ -217,7 +217,7 @@ func (e *Engine) evaluate(ctx context.Context, resources []*load.Resource, facts
 			return nil, err
 		}
 	}
-	if err := e.buildCache(ctx, store, data); err != nil {
+	if err := e.buildCache(ctx, store, data, values); err != nil {
 		return nil, err
 	}
 	// The topdown queries of each group: its unplanned set, and its planned

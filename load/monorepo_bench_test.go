@@ -104,4 +104,34 @@ func BenchmarkMonorepo(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(overlays)), "µs/overlay")
 	})
+	// krusty asked for origin annotations, as kubegate asks: kustomize then
+	// also records every transformer on every resource (as an annotation
+	// it parses and writes again each time), the cost of tracing findings
+	// through kustomize.
+	b.Run("krusty-origins", func(b *testing.B) {
+		for b.Loop() {
+			for _, o := range overlays {
+				fsys := originFS{FileSystem: filesys.MakeFsOnDisk(), top: filepath.Join(dir, o, "kustomization.yaml")}
+				m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, filepath.Join(dir, o))
+				if err != nil || m.Size() != 4 {
+					b.Fatalf("%s: %v", o, err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(overlays)), "µs/overlay")
+	})
+}
+
+// originFS asks for origin annotations in the kustomization top.
+type originFS struct {
+	filesys.FileSystem
+	top string
+}
+
+func (f originFS) ReadFile(p string) ([]byte, error) {
+	data, err := f.FileSystem.ReadFile(p)
+	if err != nil || filepath.Clean(p) != f.top {
+		return data, err
+	}
+	return withOriginAnnotations(data)
 }
