@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
@@ -279,30 +281,64 @@ func (l *loader) renderKustomization(dir, root string) []*Resource {
 		l.errorf(tree.display, 0, "cannot read: %v", err)
 		return nil
 	}
-	fsys := &guardedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, files: confined.Root, maxBytes: l.opts.Limits.MaxFileBytes, top: tree.file, allowRemote: l.opts.AllowRemote, charts: charts}
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, dir)
-	if err != nil {
-		l.errorf(tree.display, 0, "kustomize build failed: %v", err)
-		return nil
-	}
 	files := map[string][]document{}
 	for f, docs := range charts.docs {
 		files[f] = docs
 	}
+	fsys := &guardedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, files: confined.Root, maxBytes: l.opts.Limits.MaxFileBytes, top: tree.file, allowRemote: l.opts.AllowRemote, charts: charts, paths: &l.paths}
+	marked := false
+	if !l.opts.originAnnotations {
+		fsys.marked, marked = l.markTree(tree, root, charts)
+		if !marked {
+			fsys.marked = nil
+		}
+	}
+	if renderHook != nil {
+		renderHook(dir, marked)
+	}
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, dir)
+	if err != nil && marked && (strings.Contains(err.Error(), markerField) || strings.Contains(err.Error(), markerAnnotation)) {
+		// A message that quotes a marker: built again as the user's files
+		// are, for kustomize's message about them.
+		marked, fsys.marked = false, nil
+		m, err = krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, dir)
+	}
+	if err != nil {
+		l.errorf(tree.display, 0, "kustomize build failed: %v", err)
+		return nil
+	}
 	var out []*Resource
 	for _, res := range m.Resources() {
-		origin, _ := res.GetOrigin()
 		obj, err := res.Map()
 		if err != nil {
 			l.errorf(tree.display, 0, "kustomize produced an unreadable resource %s: %v", res.CurId(), err)
 			continue
 		}
+		var o *origin
+		if marked {
+			o = takeMarker(obj)
+		} else {
+			o = fromAnnotation(res.GetOrigin())
+		}
 		stripBookkeeping(obj)
 		r := &Resource{Object: obj}
-		r.Source = l.sourceOf(tree, r, origin, root, files)
+		r.Source = l.sourceOf(tree, r, o, root, files)
 		out = append(out, r)
 	}
 	return out
+}
+
+// renderHook, when set (by tests), is told of every kustomization
+// rendered and whether with markers.
+var renderHook func(dir string, marked bool)
+
+// fromAnnotation is where kustomize's origin annotation says a resource
+// came from, its paths relative to the top kustomization's directory.
+func fromAnnotation(ko *resource.Origin, _ error) *origin {
+	if ko == nil {
+		return nil
+	}
+	return &origin{file: ko.Path, kustomization: ko.ConfiguredIn, generator: ko.ConfiguredBy.Name, relative: true}
 }
 
 // stripBookkeeping removes kustomize's own annotations from a rendered
@@ -335,6 +371,51 @@ type guardedFS struct {
 	// kustomize reads is what was checked.
 	files    *os.Root
 	maxBytes int64
+	// marked is the tree's files with markers, by the paths kustomize may
+	// read them at (marks.go); nil to ask for origin annotations instead.
+	marked map[string][]byte
+	paths  *pathCache
+}
+
+// pathCache remembers, for a run, where paths lead (symlinks resolved):
+// kustomize asks again for every file and directory of a base in every
+// overlay that includes it, and each answer costs a system call per
+// path element. The files kubegate reads do not change while it runs.
+type pathCache struct {
+	real, cleaned sync.Map
+}
+
+type realPath struct {
+	path string
+	err  error
+}
+
+// evalSymlinks is filepath.EvalSymlinks(p), once per path.
+func (c *pathCache) evalSymlinks(p string) (string, error) {
+	if v, ok := c.real.Load(p); ok {
+		r := v.(realPath)
+		return r.path, r.err
+	}
+	real, err := filepath.EvalSymlinks(p)
+	c.real.Store(p, realPath{real, err})
+	return real, err
+}
+
+type cleanedPath struct {
+	dir  filesys.ConfirmedDir
+	name string
+	err  error
+}
+
+// cleanedAbs is fsys.CleanedAbs(p), once per path.
+func (c *pathCache) cleanedAbs(fsys filesys.FileSystem, p string) (filesys.ConfirmedDir, string, error) {
+	if v, ok := c.cleaned.Load(p); ok {
+		r := v.(cleanedPath)
+		return r.dir, r.name, r.err
+	}
+	dir, name, err := fsys.CleanedAbs(p)
+	c.cleaned.Store(p, cleanedPath{dir, name, err})
+	return dir, name, err
 }
 
 func (g *guardedFS) check(p string) error {
@@ -342,7 +423,7 @@ func (g *guardedFS) check(p string) error {
 	if err != nil {
 		return err
 	}
-	real, err := filepath.EvalSymlinks(abs)
+	real, err := g.paths.evalSymlinks(abs)
 	if err != nil {
 		real = abs // a missing file: let the real call say so
 	}
@@ -353,6 +434,14 @@ func (g *guardedFS) check(p string) error {
 }
 
 func (g *guardedFS) ReadFile(p string) ([]byte, error) {
+	if g.marked != nil {
+		if data, ok := g.marked[g.abs(p)]; ok {
+			return data, nil
+		}
+		if data, ok := g.marked[g.paths.resolved(g.abs(p))]; ok {
+			return data, nil
+		}
+	}
 	if data, ok := g.virtual(p); ok {
 		return data, nil
 	}
@@ -368,7 +457,7 @@ func (g *guardedFS) ReadFile(p string) ([]byte, error) {
 			data = rewritten
 		}
 	}
-	if g.abs(p) != g.top {
+	if g.abs(p) != g.top || g.marked != nil {
 		return data, nil
 	}
 	return withOriginAnnotations(data)
@@ -428,7 +517,7 @@ func (g *guardedFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 		}
 		return filesys.ConfirmedDir(dir), filepath.Base(p), nil
 	}
-	return g.FileSystem.CleanedAbs(p)
+	return g.paths.cleanedAbs(g.FileSystem, p)
 }
 
 func (g *guardedFS) IsDir(p string) bool {

@@ -10,14 +10,13 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-	"sigs.k8s.io/kustomize/api/resource"
 
 	"github.com/kubegate/kubegate/load/internal/helm"
 )
 
 // sourceOf finds the document that declares a rendered resource and the
 // layers that kustomize applied to it on the way to the top kustomization.
-func (l *loader) sourceOf(top *kust, r *Resource, origin *resource.Origin, root string, cache map[string][]document) *Source {
+func (l *loader) sourceOf(top *kust, r *Resource, origin *origin, root string, cache map[string][]document) *Source {
 	if top.rootPos == nil {
 		top.rootPos = compact(top.root)
 	}
@@ -27,9 +26,12 @@ func (l *loader) sourceOf(top *kust, r *Resource, origin *resource.Origin, root 
 	}
 	var chain []*kust
 	var base map[string]any
+	if origin.relative {
+		origin = origin.under(top.dir)
+	}
 	switch {
-	case origin.Path != "":
-		file := filepath.Join(top.dir, origin.Path)
+	case origin.file != "":
+		file := origin.file
 		chain = findChain(top, func(k *kust) bool { return k.resourceFiles[file] })
 		if d, ok := l.declaringDoc(file, root, r.Object, cache); ok {
 			src.File, src.pos = l.display(file), d.positions()
@@ -39,13 +41,13 @@ func (l *loader) sourceOf(top *kust, r *Resource, origin *resource.Origin, root 
 			}
 			base, _ = d.value.(map[string]any)
 		}
-	case origin.ConfiguredIn != "":
+	case origin.kustomization != "":
 		// Made by a generator: point at its entry in the kustomization.
-		file := filepath.Join(top.dir, origin.ConfiguredIn)
+		file := origin.kustomization
 		chain = findChain(top, func(k *kust) bool { return k.file == file })
 		if len(chain) > 0 {
 			owner := chain[len(chain)-1]
-			src.File, src.pos = owner.display, compact(generatorEntry(owner, origin.ConfiguredBy.Name))
+			src.File, src.pos = owner.display, compact(generatorEntry(owner, origin.generator))
 		}
 	}
 	id := newIdentity(r.Object, base)

@@ -70,6 +70,10 @@ type Options struct {
 	ChartTimeout time.Duration
 	// Exclude are the files and directories a directory scan leaves out.
 	Exclude []Exclude
+
+	// originAnnotations renders every kustomization with kustomize's
+	// origin annotations, not markers (marks.go): tests compare the two.
+	originAnnotations bool
 }
 
 // Exclude is a glob (with ** for any depth) over "/"-separated paths
@@ -200,7 +204,8 @@ func Load(paths []string, opts Options) *Result {
 	}
 	l.run(jobs)
 	l.closeRoots()
-	return &l.res
+	res := l.res // not the loader's: what it keeps for loading is dropped
+	return &res
 }
 
 type loader struct {
@@ -208,6 +213,10 @@ type loader struct {
 	mu    sync.Mutex
 	res   Result
 	roots map[string]*helm.Files
+	// marked is how to mark the files kustomize reads, made once per run
+	// (marks.go), and paths where the paths it asks for lead.
+	marked sync.Map
+	paths  pathCache
 }
 
 func newLoader(opts Options) (*loader, error) {
