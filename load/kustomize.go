@@ -293,8 +293,8 @@ func (l *loader) renderKustomization(dir, root string) []*Resource {
 			fsys.marked = nil
 		}
 	}
-	if renderHook != nil {
-		renderHook(dir, marked)
+	if l.opts.onRender != nil {
+		l.opts.onRender(dir, marked)
 	}
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, dir)
 	if err != nil && marked && (strings.Contains(err.Error(), markerField) || strings.Contains(err.Error(), markerAnnotation)) {
@@ -327,10 +327,6 @@ func (l *loader) renderKustomization(dir, root string) []*Resource {
 	}
 	return out
 }
-
-// renderHook, when set (by tests), is told of every kustomization
-// rendered and whether with markers.
-var renderHook func(dir string, marked bool)
 
 // fromAnnotation is where kustomize's origin annotation says a resource
 // came from, its paths relative to the top kustomization's directory.
@@ -385,36 +381,34 @@ type pathCache struct {
 	real, cleaned sync.Map
 }
 
-type realPath struct {
-	path string
-	err  error
-}
-
-// evalSymlinks is filepath.EvalSymlinks(p), once per path.
+// evalSymlinks is filepath.EvalSymlinks(p), once per path that exists (a
+// missing one may be made: a remote base's checkout).
 func (c *pathCache) evalSymlinks(p string) (string, error) {
 	if v, ok := c.real.Load(p); ok {
-		r := v.(realPath)
-		return r.path, r.err
+		return v.(string), nil
 	}
 	real, err := filepath.EvalSymlinks(p)
-	c.real.Store(p, realPath{real, err})
+	if err == nil {
+		c.real.Store(p, real)
+	}
 	return real, err
 }
 
 type cleanedPath struct {
 	dir  filesys.ConfirmedDir
 	name string
-	err  error
 }
 
-// cleanedAbs is fsys.CleanedAbs(p), once per path.
+// cleanedAbs is fsys.CleanedAbs(p), once per path that exists.
 func (c *pathCache) cleanedAbs(fsys filesys.FileSystem, p string) (filesys.ConfirmedDir, string, error) {
 	if v, ok := c.cleaned.Load(p); ok {
 		r := v.(cleanedPath)
-		return r.dir, r.name, r.err
+		return r.dir, r.name, nil
 	}
 	dir, name, err := fsys.CleanedAbs(p)
-	c.cleaned.Store(p, cleanedPath{dir, name, err})
+	if err == nil {
+		c.cleaned.Store(p, cleanedPath{dir, name})
+	}
 	return dir, name, err
 }
 

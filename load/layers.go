@@ -16,22 +16,22 @@ import (
 
 // sourceOf finds the document that declares a rendered resource and the
 // layers that kustomize applied to it on the way to the top kustomization.
-func (l *loader) sourceOf(top *kust, r *Resource, origin *origin, root string, cache map[string][]document) *Source {
+func (l *loader) sourceOf(top *kust, r *Resource, from *origin, root string, cache map[string][]document) *Source {
 	if top.rootPos == nil {
 		top.rootPos = compact(top.root)
 	}
 	src := &Source{File: top.display, pos: top.rootPos}
-	if origin == nil {
+	if from == nil {
 		return src
 	}
 	var chain []*kust
 	var base map[string]any
-	if origin.relative {
-		origin = origin.under(top.dir)
+	if from.relative {
+		from = from.under(top.dir)
 	}
 	switch {
-	case origin.file != "":
-		file := origin.file
+	case from.file != "":
+		file := from.file
 		chain = findChain(top, func(k *kust) bool { return k.resourceFiles[file] })
 		if d, ok := l.declaringDoc(file, root, r.Object, cache); ok {
 			src.File, src.pos = l.display(file), d.positions()
@@ -41,13 +41,13 @@ func (l *loader) sourceOf(top *kust, r *Resource, origin *origin, root string, c
 			}
 			base, _ = d.value.(map[string]any)
 		}
-	case origin.kustomization != "":
+	case from.kustomization != "":
 		// Made by a generator: point at its entry in the kustomization.
-		file := origin.kustomization
+		file := from.kustomization
 		chain = findChain(top, func(k *kust) bool { return k.file == file })
 		if len(chain) > 0 {
 			owner := chain[len(chain)-1]
-			src.File, src.pos = owner.display, compact(generatorEntry(owner, origin.generator))
+			src.File, src.pos = owner.display, compact(generatorEntry(owner, from.generator))
 		}
 	}
 	id := newIdentity(r.Object, base)

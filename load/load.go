@@ -72,8 +72,11 @@ type Options struct {
 	Exclude []Exclude
 
 	// originAnnotations renders every kustomization with kustomize's
-	// origin annotations, not markers (marks.go): tests compare the two.
+	// origin annotations, not markers (marks.go), and onRender is told of
+	// every kustomization rendered and whether with markers: tests compare
+	// the two ways.
 	originAnnotations bool
+	onRender          func(dir string, marked bool)
 }
 
 // Exclude is a glob (with ** for any depth) over "/"-separated paths

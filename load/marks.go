@@ -12,12 +12,13 @@ package load
 // each of its documents, naming the file, and every configMapGenerator and
 // secretGenerator entry a marker annotation naming its kustomization and
 // entry; kustomize carries them through like any other field, and they
-// are taken out of what it renders. The marked text of a file is made once
-// per run and serves every kustomization that includes the file.
+// are taken out of what it renders. Where a file's markers go is worked
+// out once per run, for every kustomization that includes the file.
 //
 // A marker is a line added to the text (a top-level key, before the
 // document's first), not the document encoded again: the text kustomize
-// parses is the file's but for that line. A tree with a document that
+// parses is the file's but for that line. (Charts are traced the same way,
+// with markers in their templates' text: internal/helm/markers.go.) A tree with a document that
 // cannot be marked that way (see markDocs) is rendered with origin
 // annotations instead, as before.
 

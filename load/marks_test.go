@@ -107,15 +107,14 @@ func TestMarkersTraceAsOriginAnnotations(t *testing.T) {
 	}
 	var mu sync.Mutex
 	rendered := map[string]bool{}
-	renderHook = func(d string, marked bool) {
+	onRender := func(d string, marked bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		rel, _ := filepath.Rel(dir, d)
 		rendered[filepath.ToSlash(rel)] = marked
 	}
-	t.Cleanup(func() { renderHook = nil })
 	inputs := []string{"app/overlays/prod", "app/base", "odd/list", "odd/flowlist", "odd/json", "odd/merge"}
-	marked := Load(inputs, Options{WorkDir: dir})
+	marked := Load(inputs, Options{WorkDir: dir, onRender: onRender})
 	want := map[string]bool{"app/overlays/prod": true, "app/base": true, "odd/list": true, "odd/flowlist": false, "odd/json": false, "odd/merge": false}
 	if fmt.Sprint(rendered) != fmt.Sprint(want) {
 		t.Errorf("rendered with markers: %v, want %v", rendered, want)
@@ -140,7 +139,7 @@ func TestMarkersTraceAsOriginAnnotations(t *testing.T) {
 
 	// A kustomization whose file cannot be marked still renders, and
 	// kustomize's own message is the one reported.
-	res := Load([]string{"odd/broken"}, Options{WorkDir: dir})
+	res := Load([]string{"odd/broken"}, Options{WorkDir: dir, onRender: onRender})
 	if !rendered["odd/broken"] {
 		t.Error("odd/broken was not rendered with markers")
 	}
