@@ -197,13 +197,7 @@ func TestChartUnchecked(t *testing.T) {
 // is refused at its line.
 func TestKustomizeHelmCharts(t *testing.T) {
 	repo := shopRepo(t)
-	write := func(name, content string) {
-		p := filepath.Join(repo, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, content string) { writeFile(t, repo, name, content) }
 	write("shop/templates/tests/ping.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ping\n  annotations: {helm.sh/hook: test}\nspec:\n  containers: [{name: ping, image: busybox}]\n")
 	write("deploy/kustomization.yaml", `namespace: prod
 helmGlobals:
@@ -357,13 +351,7 @@ spec:
 `,
 	}
 	for name, src := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, dir, name, src)
 	}
 	res := Load([]string{"web"}, Options{WorkDir: dir})
 	if len(res.Errors) > 0 {

@@ -339,21 +339,13 @@ func markGenerators(file string, data []byte) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			options, ok := directValue(e, "options")
-			if !ok || (options != nil && options.Kind != yaml.MappingNode) {
+			options, ok := childMapping(e, "options")
+			if !ok {
 				return nil, errUnmarkable
 			}
-			if options == nil {
-				options = &yaml.Node{Kind: yaml.MappingNode}
-				e.Content = append(e.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "options"}, options)
-			}
-			ann, ok := directValue(options, "annotations")
-			if !ok || (ann != nil && ann.Kind != yaml.MappingNode) {
+			ann, ok := childMapping(options, "annotations")
+			if !ok {
 				return nil, errUnmarkable
-			}
-			if ann == nil {
-				ann = &yaml.Node{Kind: yaml.MappingNode}
-				options.Content = append(options.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "annotations"}, ann)
 			}
 			if v, _ := directValue(ann, markerAnnotation); v != nil {
 				return nil, errUnmarkable
@@ -370,6 +362,21 @@ func markGenerators(file string, data []byte) ([]byte, error) {
 		return nil, errUnmarkable
 	}
 	return buf.Bytes(), nil
+}
+
+// childMapping is the mapping at key in mapping n, added empty if n has
+// none; false if the key holds something else, or cannot be told (see
+// directValue).
+func childMapping(n *yaml.Node, key string) (*yaml.Node, bool) {
+	v, ok := directValue(n, key)
+	if !ok || (v != nil && v.Kind != yaml.MappingNode) {
+		return nil, false
+	}
+	if v == nil {
+		v = &yaml.Node{Kind: yaml.MappingNode}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+	}
+	return v, true
 }
 
 func nameOf(n *yaml.Node) string {

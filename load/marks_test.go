@@ -2,7 +2,6 @@ package load
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -97,13 +96,7 @@ patches:
 func TestMarkersTraceAsOriginAnnotations(t *testing.T) {
 	dir := t.TempDir()
 	for name, text := range markerRepo {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, dir, name, text)
 	}
 	var mu sync.Mutex
 	rendered := map[string]bool{}

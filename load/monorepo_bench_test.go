@@ -16,15 +16,7 @@ import (
 // JSON 6902 patch): the layout of a platform team's monorepo.
 func writeMonorepo(tb testing.TB, dir string, bases, perBase int) []string {
 	tb.Helper()
-	put := func(p, s string) {
-		p = filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	put := func(p, s string) { writeFile(tb, dir, p, s) }
 	var overlays []string
 	for b := range bases {
 		app := fmt.Sprintf("app%d", b)
@@ -120,6 +112,19 @@ func BenchmarkMonorepo(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(len(overlays)), "µs/overlay")
 	})
+}
+
+// writeFile writes text to name ("/"-separated) under dir, making its
+// directories.
+func writeFile(tb testing.TB, dir, name, text string) {
+	tb.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // originFS asks for origin annotations in the kustomization top.
