@@ -281,14 +281,14 @@ func (l *loader) renderKustomization(dir, root string) []*Resource {
 		l.errorf(tree.display, 0, "cannot read: %v", err)
 		return nil
 	}
-	files := map[string][]document{}
+	read := &readCache{text: map[string][]byte{}, docs: map[string][]document{}}
 	for f, docs := range charts.docs {
-		files[f] = docs
+		read.docs[f] = docs
 	}
 	fsys := &guardedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, files: confined.Root, maxBytes: l.opts.Limits.MaxFileBytes, top: tree.file, allowRemote: l.opts.AllowRemote, charts: charts, paths: &l.paths}
 	marked := false
 	if !l.opts.originAnnotations {
-		fsys.marked, marked = l.markTree(tree, root, charts)
+		fsys.marked, marked = l.markTree(tree, root, charts, read.text)
 		if !marked {
 			fsys.marked = nil
 		}
@@ -322,7 +322,7 @@ func (l *loader) renderKustomization(dir, root string) []*Resource {
 		}
 		stripBookkeeping(obj)
 		r := &Resource{Object: obj}
-		r.Source = l.sourceOf(tree, r, o, root, files)
+		r.Source = l.sourceOf(tree, r, o, root, read)
 		out = append(out, r)
 	}
 	return out

@@ -16,7 +16,7 @@ import (
 
 // sourceOf finds the document that declares a rendered resource and the
 // layers that kustomize applied to it on the way to the top kustomization.
-func (l *loader) sourceOf(top *kust, r *Resource, from *origin, root string, cache map[string][]document) *Source {
+func (l *loader) sourceOf(top *kust, r *Resource, from *origin, root string, read *readCache) *Source {
 	if top.rootPos == nil {
 		top.rootPos = compact(top.root)
 	}
@@ -33,7 +33,7 @@ func (l *loader) sourceOf(top *kust, r *Resource, from *origin, root string, cac
 	case from.file != "":
 		file := from.file
 		chain = findChain(top, func(k *kust) bool { return k.resourceFiles[file] })
-		if d, ok := l.declaringDoc(file, root, r.Object, cache); ok {
+		if d, ok := l.declaringDoc(file, root, r.Object, read); ok {
 			src.File, src.pos = l.display(file), d.positions()
 			if d.chart != nil || d.file != "" {
 				// Rendered by a chart of the kustomization's helmCharts.
@@ -81,20 +81,33 @@ func generatorEntry(k *kust, name string) *yaml.Node {
 	return k.root
 }
 
+// readCache is what one render has read of its files, each read once:
+// their text (read to mark them, marks.go) until their documents are
+// decoded (to trace resources to them).
+type readCache struct {
+	text map[string][]byte
+	docs map[string][]document
+}
+
 // declaringDoc finds, in the file a resource came from, the document that
 // declares it: same kind, and the declared name is part of the rendered one
 // (prefixes and suffixes are added around it); the longest such name wins.
-func (l *loader) declaringDoc(file, root string, obj map[string]any, cache map[string][]document) (document, bool) {
-	docs, ok := cache[file]
+func (l *loader) declaringDoc(file, root string, obj map[string]any, read *readCache) (document, bool) {
+	docs, ok := read.docs[file]
 	if !ok {
-		data, err := l.readFile(file, root)
+		data, ok := read.text[file]
+		var err error
+		if !ok {
+			data, err = l.readFile(file, root)
+		}
 		if err == nil {
 			raw, _ := decodeStream(data, l.opts.Limits)
 			for _, d := range raw {
 				docs = append(docs, flattenList(d)...)
 			}
 		}
-		cache[file] = docs
+		read.docs[file] = docs
+		delete(read.text, file) // decoded: not held twice
 	}
 	kind, _ := obj["kind"].(string)
 	id := newIdentity(obj, nil)

@@ -79,8 +79,9 @@ var errUnmarkable = errors.New("cannot be marked")
 
 // markTree makes the marked text of every resource file and kustomization
 // of the tree, by the path kustomize reads it at (symlinks resolved);
-// false if one cannot be marked.
-func (l *loader) markTree(top *kust, root string, charts *inflated) (map[string][]byte, bool) {
+// false if one cannot be marked. The resource files it reads are kept in
+// read, for sourceOf.
+func (l *loader) markTree(top *kust, root string, charts *inflated, read map[string][]byte) (map[string][]byte, bool) {
 	out := map[string][]byte{}
 	seen := map[*kust]bool{}
 	put := func(p string, data []byte) bool {
@@ -132,6 +133,8 @@ func (l *loader) markTree(top *kust, root string, charts *inflated) (map[string]
 				text = charts.files[f]
 			} else if text, err = l.readFile(f, root); err != nil {
 				return false // kustomize says why
+			} else {
+				read[f] = text
 			}
 			p := l.markPlan("resources", f, text, func() markPlan {
 				lines, err := l.markLines(text)
